@@ -1,0 +1,18 @@
+# svc_add_fuzzer(name src... LIBS libs...): a libFuzzer target under clang with SVC_FUZZ=ON,
+# and always a replay executable (src + tests/fuzz/replay_main.c) whose corpus runs in CTest.
+function(svc_add_fuzzer name)
+  cmake_parse_arguments(F "" "" "SOURCES;LIBS" ${ARGN})
+  set(corpus ${CMAKE_CURRENT_SOURCE_DIR}/corpus/${name})
+  if(SVC_FUZZ)
+    add_executable(fuzz_${name} ${F_SOURCES})
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_libraries(fuzz_${name} PRIVATE ${F_LIBS} svc_defaults)
+  endif()
+  if(BUILD_TESTING)
+    add_executable(replay_${name} ${F_SOURCES} ${CMAKE_CURRENT_SOURCE_DIR}/replay_main.c)
+    target_link_libraries(replay_${name} PRIVATE ${F_LIBS} svc_defaults)
+    add_test(NAME fuzz_replay_${name} COMMAND replay_${name} ${corpus})
+    set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 120)
+  endif()
+endfunction()
