@@ -68,8 +68,8 @@ void log_write(enum log_level level, const char *component, int uv_rc, const cha
     if (m > 0)
         n = n + (size_t)m < sizeof(line) ? n + (size_t)m : sizeof(line) - 1;
     if (uv_rc != 0) {
-        m = snprintf(line + n, sizeof(line) - n, " err=%s", uv_rc <= -10000 ? err_str(uv_rc)
-                                                                              : uv_err_name(uv_rc));
+        m = snprintf(line + n, sizeof(line) - n, " err=%s",
+                     uv_rc <= -10000 ? err_str(uv_rc) : uv_err_name(uv_rc));
         if (m > 0)
             n = n + (size_t)m < sizeof(line) ? n + (size_t)m : sizeof(line) - 1;
     }

@@ -38,10 +38,10 @@ void log_access_close(void);
             log_write((lvl), (comp), (rc), __VA_ARGS__);                                           \
     } while (0)
 
-#define log_error(comp, ...) LOG_AT_(LOG_LEVEL_ERROR, 0, comp, __VA_ARGS__)
-#define log_warn(comp, ...)  LOG_AT_(LOG_LEVEL_WARN, 0, comp, __VA_ARGS__)
-#define log_info(comp, ...)  LOG_AT_(LOG_LEVEL_INFO, 0, comp, __VA_ARGS__)
-#define log_debug(comp, ...) LOG_AT_(LOG_LEVEL_DEBUG, 0, comp, __VA_ARGS__)
+#define log_error(comp, ...)        LOG_AT_(LOG_LEVEL_ERROR, 0, comp, __VA_ARGS__)
+#define log_warn(comp, ...)         LOG_AT_(LOG_LEVEL_WARN, 0, comp, __VA_ARGS__)
+#define log_info(comp, ...)         LOG_AT_(LOG_LEVEL_INFO, 0, comp, __VA_ARGS__)
+#define log_debug(comp, ...)        LOG_AT_(LOG_LEVEL_DEBUG, 0, comp, __VA_ARGS__)
 #define log_error_uv(rc, comp, ...) LOG_AT_(LOG_LEVEL_ERROR, (rc), comp, __VA_ARGS__)
 #define log_warn_uv(rc, comp, ...)  LOG_AT_(LOG_LEVEL_WARN, (rc), comp, __VA_ARGS__)
 #define log_info_uv(rc, comp, ...)  LOG_AT_(LOG_LEVEL_INFO, (rc), comp, __VA_ARGS__)

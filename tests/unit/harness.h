@@ -16,7 +16,10 @@ struct harness_case {
 };
 
 #define TEST(name) static void name(void)
-#define CASE(name) {#name, name}
+#define CASE(name)                                                                                 \
+    {                                                                                              \
+#name, name                                                                                \
+    }
 
 #define HARNESS_FAIL_(...)                                                                         \
     do {                                                                                           \

@@ -1,0 +1,361 @@
+/* Response formatting on top of http_server's connection write queue: heads, fixed-length and
+ * chunked bodies, JSON and error bodies. Depends on common/http_server(_internal), common/json. */
+#include "http_reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <llhttp.h>
+
+#include "err.h"
+#include "http_server_internal.h"
+#include "json.h"
+#include "xalloc.h"
+
+const char *http_status_reason(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Unknown";
+    }
+}
+
+int http_status_for_error(int rc)
+{
+    switch (rc) {
+    case SVC_EPARSE:
+    case SVC_EBADCONFIG:
+    case UV_EINVAL:
+        return 400;
+    case SVC_EAUTH:
+        return 401;
+    case SVC_ENOTFOUND:
+        return 404;
+    case SVC_ELIMIT:
+        return 413;
+    case SVC_ENOROUTE:
+    case UV_ECONNREFUSED:
+        return 503;
+    case UV_ETIMEDOUT:
+        return 504;
+    case SVC_EHTTP:
+    case UV_ECONNRESET:
+    case UV_EPIPE:
+        return 502;
+    default:
+        return 500;
+    }
+}
+
+/* OpenAI-style error type and a short machine code for a status. */
+static void error_kind(int status, const char **type, const char **code)
+{
+    switch (status) {
+    case 401:
+        *type = "authentication_error";
+        *code = "unauthorized";
+        return;
+    case 403:
+        *type = "permission_error";
+        *code = "forbidden";
+        return;
+    case 404:
+        *type = "not_found_error";
+        *code = "not_found";
+        return;
+    case 405:
+        *type = "invalid_request_error";
+        *code = "method_not_allowed";
+        return;
+    case 408:
+        *type = "timeout_error";
+        *code = "request_timeout";
+        return;
+    case 413:
+        *type = "invalid_request_error";
+        *code = "payload_too_large";
+        return;
+    case 414:
+        *type = "invalid_request_error";
+        *code = "uri_too_long";
+        return;
+    case 415:
+        *type = "invalid_request_error";
+        *code = "unsupported_media_type";
+        return;
+    case 422:
+        *type = "invalid_request_error";
+        *code = "unprocessable_entity";
+        return;
+    case 429:
+        *type = "rate_limit_error";
+        *code = "rate_limit_exceeded";
+        return;
+    case 431:
+        *type = "invalid_request_error";
+        *code = "headers_too_large";
+        return;
+    case 502:
+        *type = "upstream_error";
+        *code = "bad_gateway";
+        return;
+    case 503:
+        *type = "service_unavailable_error";
+        *code = "service_unavailable";
+        return;
+    case 504:
+        *type = "timeout_error";
+        *code = "gateway_timeout";
+        return;
+    default:
+        if (status >= 500) {
+            *type = "server_error";
+            *code = "internal_error";
+        } else {
+            *type = "invalid_request_error";
+            *code = "bad_request";
+        }
+    }
+}
+
+void http_reply_error_body(struct buf *out, int status, const char *type, const char *code,
+                           const char *message)
+{
+    const char *dtype, *dcode;
+
+    error_kind(status, &dtype, &dcode);
+    /* Keys in sorted order, as everything this project prints. */
+    buf_append_str(out, "{\"error\":{\"code\":");
+    json_print_string(out, code ? code : dcode, strlen(code ? code : dcode));
+    buf_append_str(out, ",\"message\":");
+    json_print_string(out, message ? message : "", message ? strlen(message) : 0);
+    buf_append_str(out, ",\"type\":");
+    json_print_string(out, type ? type : dtype, strlen(type ? type : dtype));
+    buf_append_str(out, "}}");
+}
+
+static bool has_crlf(struct slice s)
+{
+    return memchr(s.ptr, '\r', s.len) != NULL || memchr(s.ptr, '\n', s.len) != NULL;
+}
+
+void http_reply_add_header_slice(struct http_request *req, struct slice name, struct slice value)
+{
+    struct http_conn *c = req->conn;
+
+    if (c->resp_started || name.len == 0 || has_crlf(name) || has_crlf(value))
+        return;
+    if (buf_reserve(&c->extra, name.len + value.len + 4) < 0)
+        return; /* a handler adding 64 KiB of headers is a bug; drop rather than abort */
+    buf_append_slice(&c->extra, name);
+    buf_append(&c->extra, ": ", 2);
+    buf_append_slice(&c->extra, value);
+    buf_append(&c->extra, "\r\n", 2);
+}
+
+void http_reply_add_header(struct http_request *req, const char *name, const char *value)
+{
+    http_reply_add_header_slice(req, slice_from_cstr(name), slice_from_cstr(value));
+}
+
+/* Formats the status line and headers into `out`. */
+static void format_head(struct http_conn *c, struct buf *out, int status, const char *ctype,
+                        long long length)
+{
+    const struct http_request *r = &c->req;
+    bool http10 = r->version_major == 1 && r->version_minor == 0;
+    bool keep = r->keep_alive && !c->close_after && !c->server->draining;
+
+    c->resp_no_body = r->method == HTTP_HEAD || status == 204 || status == 304;
+    c->resp_chunked = length < 0 && !http10 && !c->resp_no_body;
+    c->resp_until_close = length < 0 && http10 && !c->resp_no_body;
+    if (c->resp_until_close)
+        keep = false;
+    if (!keep)
+        c->close_after = true;
+    buf_appendf(out, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
+    if (ctype != NULL)
+        buf_appendf(out, "Content-Type: %s\r\n", ctype);
+    if (length >= 0 && status != 204 && status != 304)
+        buf_appendf(out, "Content-Length: %lld\r\n", length);
+    else if (c->resp_chunked)
+        buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+    buf_append(out, c->extra.data != NULL ? c->extra.data : "", c->extra.len);
+    if (!keep)
+        buf_append_str(out, "Connection: close\r\n");
+    else if (http10)
+        buf_append_str(out, "Connection: keep-alive\r\n");
+    buf_append(out, "\r\n", 2);
+    c->resp_started = true;
+}
+
+void http_reply_send(struct http_request *req, int status, const char *content_type,
+                     const void *body, size_t len)
+{
+    struct http_conn *c = req->conn;
+    struct buf *head = &c->server->scratch;
+
+    SVC_ASSERT(!c->resp_started);
+    buf_reset(head);
+    format_head(c, head, status, content_type, (long long)len);
+    uv_buf_t bufs[2] = {uv_buf_init(head->data, (unsigned)head->len),
+                        http_cbuf(body, c->resp_no_body ? 0 : len)};
+    if (http_conn_write(c, bufs, 2) < 0)
+        return; /* the connection closed and ran the abort path */
+    http_conn_response_done(c);
+}
+
+void http_reply_json(struct http_request *req, int status, const cJSON *doc)
+{
+    struct buf body;
+
+    buf_init(&body, BUF_UNLIMITED);
+    json_print(doc, &body);
+    http_reply_send(req, status, "application/json", body.data, body.len);
+    buf_free(&body);
+}
+
+void http_reply_error_ex(struct http_request *req, int status, const char *type, const char *code,
+                         const char *message)
+{
+    struct buf body;
+
+    buf_init(&body, BUF_UNLIMITED);
+    http_reply_error_body(&body, status, type, code, message);
+    http_reply_send(req, status, "application/json", body.data, body.len);
+    buf_free(&body);
+}
+
+void http_reply_error(struct http_request *req, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    http_reply_error_ex(req, status, NULL, NULL, msg);
+}
+
+int http_reply_start(struct http_request *req, int status, const char *content_type,
+                     long long content_length)
+{
+    struct http_conn *c = req->conn;
+    struct buf *head = &c->server->scratch;
+
+    SVC_ASSERT(!c->resp_started);
+    buf_reset(head);
+    format_head(c, head, status, content_type, content_length);
+    uv_buf_t b = uv_buf_init(head->data, (unsigned)head->len);
+    return http_conn_write(c, &b, 1);
+}
+
+int http_reply_write(struct http_request *req, const void *data, size_t len)
+{
+    struct http_conn *c = req->conn;
+    char size_line[24];
+
+    SVC_ASSERT(c->resp_started);
+    if (len == 0 || c->resp_no_body)
+        return c->above_high ? 1 : 0;
+    if (!c->resp_chunked) {
+        uv_buf_t b = http_cbuf(data, len);
+        return http_conn_write(c, &b, 1);
+    }
+    int n = snprintf(size_line, sizeof(size_line), "%zx\r\n", len);
+    uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n), http_cbuf(data, len),
+                        http_cbuf("\r\n", 2)};
+    return http_conn_write(c, bufs, 3);
+}
+
+void http_reply_end(struct http_request *req)
+{
+    struct http_conn *c = req->conn;
+
+    SVC_ASSERT(c->resp_started);
+    if (c->resp_chunked) {
+        uv_buf_t b = http_cbuf("0\r\n\r\n", 5);
+        if (http_conn_write(c, &b, 1) < 0)
+            return;
+    }
+    http_conn_response_done(c);
+}
+
+bool http_reply_is_started(const struct http_request *req)
+{
+    return req->conn->resp_started;
+}
+
+size_t http_reply_queued(const struct http_request *req)
+{
+    return req->conn->queued;
+}
+
+void http_reply_on_drain(struct http_request *req, http_reply_drain_cb cb, void *ud)
+{
+    req->conn->drain_cb = cb;
+    req->conn->drain_ud = ud;
+}
+
+void http_reply_on_abort(struct http_request *req, http_reply_abort_cb cb, void *ud)
+{
+    req->conn->abort_cb = cb;
+    req->conn->abort_ud = ud;
+}
