@@ -1,0 +1,197 @@
+"""Integration-test support: start the real binaries on 127.0.0.1 with OS-chosen ports, talk
+HTTP to them, and stop them by recorded PID. Python 3 standard library only.
+
+Every daemon accepts `--bind 127.0.0.1 --port 0 --port-file PATH`: it writes the bound port to
+PATH once it listens. Binaries are found in $INFINI_BIN_DIR (set by CTest) or build/dev.
+"""
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BIN_DIR = os.environ.get("INFINI_BIN_DIR", os.path.join(ROOT, "build", "dev"))
+
+
+def binary(name):
+    """Absolute path of a built binary (searched in BIN_DIR and its subdirectories)."""
+    for sub in ("", "registry", "router", "babysitter", "tests/mock", "tests/bench"):
+        path = os.path.join(BIN_DIR, sub, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    raise FileNotFoundError("binary %s not found under %s" % (name, BIN_DIR))
+
+
+def free_port():
+    """A port that was free a moment ago (for daemons that must know their port up front,
+    e.g. a babysitter whose model server listens on P and itself on P+1)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls `predicate` until it returns a truthy value or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers  # dict with lower-case names
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def text(self):
+        return self.body.decode("utf-8", "replace")
+
+
+def request(port, method, path, body=None, headers=None, timeout=10.0, host="127.0.0.1"):
+    """One HTTP request on a fresh connection. `body` may be bytes, str or a JSON-able object
+    (then Content-Type: application/json is set)."""
+    hdrs = dict(headers or {})
+    if body is not None and not isinstance(body, (bytes, str)):
+        body = json.dumps(body)
+        hdrs.setdefault("Content-Type", "application/json")
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers=hdrs)
+        resp = conn.getresponse()
+        data = resp.read()
+        return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
+    finally:
+        conn.close()
+
+
+class Proc:
+    """A daemon started with an OS-chosen port. Its stdout/stderr go to <tmpdir>/<name>.log."""
+
+    def __init__(self, tmpdir, name, argv, env=None, port_flag="--port", want_port=True,
+                 start_timeout=15.0):
+        self.name = name
+        self.log_path = os.path.join(tmpdir, name + ".log")
+        self.port_file = os.path.join(tmpdir, name + ".port")
+        self.port = None
+        if os.path.exists(self.port_file):
+            os.unlink(self.port_file)
+        full = list(argv)
+        if want_port:
+            if port_flag is not None:
+                full += [port_flag, "0"]
+            full += ["--port-file", self.port_file]
+        merged = dict(os.environ)
+        merged.update(env or {})
+        self._log = open(self.log_path, "ab")
+        self.popen = subprocess.Popen(full, stdout=self._log, stderr=subprocess.STDOUT,
+                                      env=merged, start_new_session=True)
+        self.pid = self.popen.pid
+        if want_port:
+            self.port = wait_until(self._read_port, start_timeout, what=name + " port file")
+
+    def _read_port(self):
+        if self.popen.poll() is not None:
+            raise AssertionError("%s exited with %s during startup:\n%s"
+                                 % (self.name, self.popen.returncode, self.log()))
+        try:
+            with open(self.port_file) as f:
+                text = f.read().strip()
+            return int(text) if text else None
+        except (FileNotFoundError, ValueError):
+            return None
+
+    def log(self):
+        try:
+            with open(self.log_path, "rb") as f:
+                return f.read().decode("utf-8", "replace")
+        except FileNotFoundError:
+            return ""
+
+    def alive(self):
+        return self.popen.poll() is None
+
+    def signal(self, sig):
+        if self.alive():
+            os.kill(self.pid, sig)
+
+    def wait(self, timeout):
+        """Waits for exit; returns the exit code or None on timeout."""
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10.0):
+        """Signals the process, waits, then SIGKILLs it (by PID) if it is still there."""
+        if self.alive():
+            os.kill(self.pid, sig)
+            if self.wait(timeout) is None:
+                os.kill(self.pid, signal.SIGKILL)
+                self.popen.wait(5)
+        self._log.close()
+        return self.popen.returncode
+
+    def get(self, path, **kw):
+        return request(self.port, "GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return request(self.port, "POST", path, body=body, **kw)
+
+    def put(self, path, body=None, **kw):
+        return request(self.port, "PUT", path, body=body, **kw)
+
+    def delete(self, path, **kw):
+        return request(self.port, "DELETE", path, **kw)
+
+
+class ProcTestCase(unittest.TestCase):
+    """Gives each test a temp dir and stops every process it started, dumping their logs when
+    the test failed."""
+
+    def setUp(self):
+        self._tmp = tempfile.TemporaryDirectory(prefix="infini-it-")
+        self.tmpdir = self._tmp.name
+        self.procs = []
+
+    def start(self, name, argv, **kw):
+        p = Proc(self.tmpdir, name, argv, **kw)
+        self.procs.append(p)
+        return p
+
+    def _failed(self):
+        outcome = getattr(self, "_outcome", None)
+        if outcome is None:
+            return False
+        errors = getattr(outcome, "errors", None)
+        if errors:  # Python < 3.11
+            return any(exc for _, exc in errors)
+        result = getattr(outcome, "result", None)
+        if result is None:
+            return False
+        return any(t is self for t, _ in list(result.failures) + list(result.errors))
+
+    def tearDown(self):
+        failed = self._failed()
+        for p in reversed(self.procs):
+            if p.alive():
+                p.stop()
+        if failed or os.environ.get("INFINI_IT_VERBOSE"):
+            for p in self.procs:
+                print("\n----- %s log -----\n%s" % (p.name, p.log()[-6000:]))
+        self._tmp.cleanup()
