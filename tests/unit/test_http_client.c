@@ -1,0 +1,368 @@
+/* Unit tests for common/http_client: buffered and streamed responses, connection reuse,
+ * timeouts, refused connections, size limits, pause/resume, abort and cancel. Client and a
+ * common/http_server run on one private loop on 127.0.0.1; every test bounds its run time and
+ * ends with uv_loop_close() == 0. */
+#include "http_client.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "http_reply.h"
+#include "http_server.h"
+#include "xalloc.h"
+
+struct delayed {
+    uv_timer_t timer;
+    struct http_request *req;
+};
+
+struct stream_state {
+    uv_timer_t timer;
+    struct http_request *req;
+    int left;
+};
+
+static uv_loop_t loop;
+static struct http_server *server;
+static struct http_client *client;
+static int port;
+static uv_timer_t watchdog;
+
+/* ---- server side ---- */
+
+static void on_delayed_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_delay(uv_timer_t *t)
+{
+    struct delayed *d = t->data;
+
+    if (d->req != NULL)
+        http_reply_send(d->req, 200, "text/plain", "slow", 4);
+    uv_close((uv_handle_t *)&d->timer, on_delayed_closed);
+}
+
+static void on_delay_abort(void *ud)
+{
+    ((struct delayed *)ud)->req = NULL;
+}
+
+static void on_stream_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
+
+static void on_stream_tick(uv_timer_t *t)
+{
+    struct stream_state *st = t->data;
+    char line[32];
+
+    if (st->req == NULL || st->left == 0) {
+        if (st->req != NULL)
+            http_reply_end(st->req);
+        uv_close((uv_handle_t *)&st->timer, on_stream_closed);
+        return;
+    }
+    int n = snprintf(line, sizeof(line), "data: %d\n\n", st->left--);
+    http_reply_write(st->req, line, (size_t)n);
+}
+
+static void on_stream_abort(void *ud)
+{
+    ((struct stream_state *)ud)->req = NULL;
+}
+
+static void handler(struct http_request *req, void *ud)
+{
+    (void)ud;
+    if (slice_eq(req->path, "/hello")) {
+        http_reply_add_header(req, "X-Answer", "42");
+        http_reply_send(req, 200, "text/plain", "hello", 5);
+    } else if (slice_eq(req->path, "/echo")) {
+        http_reply_send(req, 201, "application/octet-stream", req->body.ptr, req->body.len);
+    } else if (slice_eq(req->path, "/big")) {
+        char *big = xcalloc(1, 100000);
+        http_reply_send(req, 200, "text/plain", big, 100000);
+        free(big);
+    } else if (slice_eq(req->path, "/slow")) {
+        struct delayed *d = xcalloc(1, sizeof(*d));
+        d->req = req;
+        uv_timer_init(&loop, &d->timer);
+        d->timer.data = d;
+        uv_timer_start(&d->timer, on_delay, 500, 0);
+        http_reply_on_abort(req, on_delay_abort, d);
+    } else if (slice_eq(req->path, "/stream")) {
+        struct stream_state *st = xcalloc(1, sizeof(*st));
+        st->req = req;
+        st->left = 20;
+        uv_timer_init(&loop, &st->timer);
+        st->timer.data = st;
+        http_reply_on_abort(req, on_stream_abort, st);
+        http_reply_start(req, 200, "text/event-stream", HTTP_REPLY_UNKNOWN_LENGTH);
+        uv_timer_start(&st->timer, on_stream_tick, 1, 2);
+    } else {
+        http_reply_error(req, 404, "nothing here");
+    }
+}
+
+/* ---- harness ---- */
+
+static void on_watchdog(uv_timer_t *t)
+{
+    (void)t;
+    HARNESS_FAIL_("test did not finish within 10 s");
+}
+
+static void setup(void)
+{
+    ASSERT_EQ(uv_loop_init(&loop), 0);
+    server = http_server_new(&loop, NULL, handler, NULL);
+    ASSERT_OK(http_server_listen(server, "127.0.0.1", 0, &port));
+    client = http_client_new(&loop, 8);
+    uv_timer_init(&loop, &watchdog);
+    uv_timer_start(&watchdog, on_watchdog, 10000, 0);
+    uv_unref((uv_handle_t *)&watchdog);
+}
+
+static void run_until(const int *flag)
+{
+    while (!*flag)
+        uv_run(&loop, UV_RUN_ONCE);
+}
+
+static void teardown(void)
+{
+    http_client_free(client);
+    http_server_free(server);
+    uv_close((uv_handle_t *)&watchdog, NULL);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    ASSERT_EQ(uv_loop_close(&loop), 0);
+}
+
+static char *url(const char *path)
+{
+    static char u[128];
+
+    snprintf(u, sizeof(u), "http://127.0.0.1:%d%s", port, path);
+    return u;
+}
+
+struct result {
+    int done;
+    int rc;
+    long status;
+    char body[256];
+    size_t body_len;
+    char answer[16];
+    int heads;
+    int datas;
+    int pauses_left;
+    int abort_at;
+    struct buf streamed;
+};
+
+static void on_done(void *ud, int rc, const struct http_client_response *resp)
+{
+    struct result *r = ud;
+
+    r->done++;
+    r->rc = rc;
+    r->status = resp->status;
+    r->body_len = resp->body.len;
+    memcpy(r->body, resp->body.ptr, resp->body.len < 255 ? resp->body.len : 255);
+    for (size_t i = 0; i < resp->nheaders; i++) {
+        if (slice_eq_nocase(resp->headers[i].name, "x-answer"))
+            snprintf(r->answer, sizeof(r->answer), "%.*s", (int)resp->headers[i].value.len,
+                     resp->headers[i].value.ptr);
+    }
+}
+
+static struct http_client_req *get(const char *path, struct result *r, uint64_t timeout_ms)
+{
+    struct http_client_opts o = {.url = url(path), .timeout_ms = timeout_ms, .on_done = on_done,
+                                 .ud = r};
+    return http_client_start(client, &o);
+}
+
+TEST(buffered_get_and_headers)
+{
+    struct result r = {0};
+
+    setup();
+    ASSERT_NOT_NULL(get("/hello", &r, 2000));
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, 0);
+    ASSERT_EQ(r.status, 200);
+    ASSERT_STR_EQ(r.body, "hello");
+    ASSERT_STR_EQ(r.answer, "42");
+    teardown();
+}
+
+TEST(post_body_and_connection_reuse)
+{
+    setup();
+    for (int i = 0; i < 3; i++) {
+        struct result r = {0};
+        const char *hdrs[] = {"Content-Type: application/json", NULL};
+        struct http_client_opts o = {.url = url("/echo"), .method = "POST", .headers = hdrs,
+                                     .body = "{\"k\":1}", .body_len = 7, .on_done = on_done,
+                                     .ud = &r};
+        ASSERT_NOT_NULL(http_client_start(client, &o));
+        run_until(&r.done);
+        ASSERT_EQ(r.rc, 0);
+        ASSERT_EQ(r.status, 201);
+        ASSERT_STR_EQ(r.body, "{\"k\":1}");
+    }
+    struct http_server_stats st;
+    http_server_get_stats(server, &st);
+    ASSERT_EQ(st.requests_total, 3);
+    ASSERT_EQ(st.connections_total, 1); /* one kept-alive connection served all three */
+    teardown();
+}
+
+TEST(total_timeout)
+{
+    struct result r = {0};
+
+    setup();
+    get("/slow", &r, 100);
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, UV_ETIMEDOUT);
+    teardown();
+}
+
+TEST(connection_refused)
+{
+    struct result r = {0};
+    struct http_client_opts o = {.url = "http://127.0.0.1:1/x", .on_done = on_done, .ud = &r};
+
+    setup();
+    http_client_start(client, &o);
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, UV_ECONNREFUSED);
+    ASSERT_EQ(r.status, 0);
+    teardown();
+}
+
+TEST(response_limit)
+{
+    struct result r = {0};
+
+    setup();
+    struct http_client_opts o = {.url = url("/big"), .max_response = 1000, .on_done = on_done,
+                                 .ud = &r};
+    http_client_start(client, &o);
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, SVC_ELIMIT);
+    teardown();
+}
+
+static uv_timer_t resume_timer;
+static struct http_client_req *paused_req;
+
+static void on_resume(uv_timer_t *t)
+{
+    (void)t;
+    http_client_resume(paused_req);
+}
+
+static void on_head(void *ud, const struct http_client_response *resp)
+{
+    struct result *r = ud;
+
+    r->heads++;
+    r->status = resp->status;
+}
+
+static int on_data(void *ud, const char *data, size_t len)
+{
+    struct result *r = ud;
+
+    r->datas++;
+    if (r->abort_at > 0 && r->datas >= r->abort_at)
+        return HTTP_CLIENT_ABORT;
+    if (r->pauses_left > 0) {
+        r->pauses_left--;
+        uv_timer_start(&resume_timer, on_resume, 20, 0);
+        return HTTP_CLIENT_PAUSE;
+    }
+    buf_append(&r->streamed, data, len);
+    return 0;
+}
+
+TEST(streaming_with_pause_resume)
+{
+    struct result r = {.pauses_left = 3};
+
+    setup();
+    buf_init(&r.streamed, 1 << 20);
+    uv_timer_init(&loop, &resume_timer);
+    struct http_client_opts o = {.url = url("/stream"), .on_head = on_head, .on_data = on_data,
+                                 .on_done = on_done, .ud = &r};
+    paused_req = http_client_start(client, &o);
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, 0);
+    ASSERT_EQ(r.heads, 1);
+    ASSERT_EQ(r.status, 200);
+    /* Every event exactly once, in order, although the transfer paused three times. */
+    ASSERT_TRUE(strncmp(buf_cstr(&r.streamed), "data: 20\n\ndata: 19\n\n", 20) == 0);
+    ASSERT_CONTAINS(buf_cstr(&r.streamed), "data: 2\n\ndata: 1\n\n");
+    int events = 0;
+    for (const char *p = buf_cstr(&r.streamed); (p = strstr(p, "data: ")) != NULL; p++)
+        events++;
+    ASSERT_EQ(events, 20);
+    buf_free(&r.streamed);
+    uv_close((uv_handle_t *)&resume_timer, NULL);
+    teardown();
+}
+
+TEST(data_callback_abort)
+{
+    struct result r = {.abort_at = 2};
+
+    setup();
+    buf_init(&r.streamed, 1 << 20);
+    struct http_client_opts o = {.url = url("/stream"), .on_head = on_head, .on_data = on_data,
+                                 .on_done = on_done, .ud = &r};
+    http_client_start(client, &o);
+    run_until(&r.done);
+    ASSERT_EQ(r.rc, SVC_ECANCELED);
+    buf_free(&r.streamed);
+    teardown();
+}
+
+static void on_cancel_timer(uv_timer_t *t)
+{
+    http_client_cancel(t->data);
+    uv_close((uv_handle_t *)t, NULL);
+}
+
+TEST(cancel_and_free_with_requests_in_flight)
+{
+    struct result r1 = {0}, r2 = {0};
+    uv_timer_t t;
+
+    setup();
+    struct http_client_req *a = get("/slow", &r1, 0);
+    get("/slow", &r2, 0);
+    ASSERT_EQ(http_client_active(client), 2);
+    uv_timer_init(&loop, &t);
+    t.data = a;
+    uv_timer_start(&t, on_cancel_timer, 50, 0);
+    int flag = 0;
+    while (http_client_active(client) != 1 && flag++ < 1000)
+        uv_run(&loop, UV_RUN_ONCE);
+    ASSERT_EQ(http_client_active(client), 1);
+    /* Freeing the client drops the other request without calling back. */
+    teardown();
+    ASSERT_EQ(r1.done, 0);
+    ASSERT_EQ(r2.done, 0);
+}
+
+HARNESS_MAIN(CASE(buffered_get_and_headers), CASE(post_body_and_connection_reuse),
+             CASE(total_timeout), CASE(connection_refused), CASE(response_limit),
+             CASE(streaming_with_pause_resume), CASE(data_callback_abort),
+             CASE(cancel_and_free_with_requests_in_flight))
