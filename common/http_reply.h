@@ -40,6 +40,11 @@ void http_reply_error(struct http_request *req, int status, const char *fmt, ...
 /* Same with explicit type and code strings. */
 void http_reply_error_ex(struct http_request *req, int status, const char *type, const char *code,
                          const char *message);
+/* Appends the body http_reply_error_ex() sends to `out` (for code that builds responses
+ * without a connection, e.g. pure handler entry points). `type` and `code` may be NULL: then
+ * they are derived from `status`. */
+void http_reply_error_body(struct buf *out, int status, const char *type, const char *code,
+                           const char *message);
 /* Maps an internal error code (SVC_E* or libuv) to an HTTP status. */
 int http_status_for_error(int rc);
 /* Reason phrase for a status ("OK", "Not Found", ...; "Unknown" otherwise). */

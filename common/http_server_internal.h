@@ -97,9 +97,6 @@ int http_conn_write(struct http_conn *c, const uv_buf_t *bufs, unsigned n);
 /* The current response is complete: resets per-request state and either closes the connection
  * (after queued writes) or goes on with the next request. */
 void http_conn_response_done(struct http_conn *c);
-/* Formats the OpenAI-shaped error body for `status` into `out`. */
-void http_reply_error_body(struct buf *out, int status, const char *type, const char *code,
-                           const char *message);
 /* Sends a complete error response with Connection: close outside any handler (parser errors,
  * limits, timeouts). */
 void http_conn_reject(struct http_conn *c, int status, const char *message);
