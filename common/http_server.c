@@ -676,14 +676,21 @@ int http_server_listen(struct http_server *s, const char *addr, int port, int *b
     rc = uv_tcp_bind(&s->listener, (const struct sockaddr *)&ss, 0);
     if (rc == 0)
         rc = uv_listen((uv_stream_t *)&s->listener, 1024, on_connection);
-    if (rc == 0 && bound_port != NULL) {
+    if (rc == 0) {
         int len = sizeof(ss);
         rc = uv_tcp_getsockname(&s->listener, (struct sockaddr *)&ss, &len);
         if (rc == 0)
-            *bound_port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                         : ((struct sockaddr_in *)&ss)->sin_port);
+            s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                     : ((struct sockaddr_in *)&ss)->sin_port);
+        if (rc == 0 && bound_port != NULL)
+            *bound_port = s->port;
     }
     return rc;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
 }
 
 static void on_server_handle_closed(uv_handle_t *h)

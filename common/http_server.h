@@ -50,6 +50,9 @@ struct http_server *http_server_new(uv_loop_t *loop, const struct http_server_li
 /* Binds `addr` (IPv4 or IPv6 literal) and `port` (0 = the OS picks) and listens. Stores the
  * bound port in *bound_port when not NULL. 0, or a negative libuv code. */
 int http_server_listen(struct http_server *s, const char *addr, int port, int *bound_port);
+/* The port bound by the last successful http_server_listen() (useful after listening on port 0
+ * through daemon_run), or 0 before. */
+int http_server_port(const struct http_server *s);
 /* Graceful drain: stops accepting, closes idle connections, lets in-flight responses finish
  * (each connection closes after its response) and after `deadline_ms` closes the rest, which
  * runs their abort callbacks. `cb` runs once every connection is closed (possibly before this

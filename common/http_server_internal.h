@@ -72,6 +72,7 @@ struct http_server {
     uv_timer_t drain_timer;
     bool listening, drain_timer_on, draining, freeing;
     int pending_closes; /* listener + drain timer closes in flight */
+    int port;           /* bound by http_server_listen; 0 before */
     struct http_server_limits limits;
     http_server_handler_cb handler;
     void *ud;

@@ -163,8 +163,10 @@ static void setup_with(const struct http_server_limits *limits)
     memset(&fx, 0, sizeof(fx));
     loop_thread_init(&fx.lt);
     fx.server = http_server_new(&fx.lt.loop, limits, handler, NULL);
+    ASSERT_EQ(http_server_port(fx.server), 0);
     ASSERT_OK(http_server_listen(fx.server, "127.0.0.1", 0, &fx.port));
     ASSERT_TRUE(fx.port > 0);
+    ASSERT_EQ(http_server_port(fx.server), fx.port);
     loop_thread_start(&fx.lt);
 }
 
