@@ -338,6 +338,11 @@ void http_reply_end(struct http_request *req)
     http_conn_response_done(c);
 }
 
+void http_reply_abort(struct http_request *req)
+{
+    http_conn_abort(req->conn);
+}
+
 bool http_reply_is_started(const struct http_request *req)
 {
     return req->conn->resp_started;

@@ -61,6 +61,11 @@ int http_reply_start(struct http_request *req, int status, const char *content_t
 int http_reply_write(struct http_request *req, const void *data, size_t len);
 /* Ends the response (writes the last chunk when chunked). */
 void http_reply_end(struct http_request *req);
+/* Gives up on the response: closes the connection at once, before or after the head. Bytes not
+ * yet written are dropped, so the client sees the connection end early (no response, or a
+ * truncated body without the last chunk). The abort callback does not run (the caller knows);
+ * the request is invalid afterwards. For handlers that must give up and for fault injection. */
+void http_reply_abort(struct http_request *req);
 bool http_reply_is_started(const struct http_request *req);
 /* Bytes queued to the client and not yet written. */
 size_t http_reply_queued(const struct http_request *req);

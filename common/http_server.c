@@ -509,6 +509,13 @@ static void conn_close(struct http_conn *c)
     }
 }
 
+void http_conn_abort(struct http_conn *c)
+{
+    c->abort_cb = NULL;
+    c->drain_cb = NULL;
+    conn_close(c);
+}
+
 static void on_shutdown(uv_shutdown_t *req, int status)
 {
     struct http_conn *c = req->data;

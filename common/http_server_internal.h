@@ -98,6 +98,8 @@ int http_conn_write(struct http_conn *c, const uv_buf_t *bufs, unsigned n);
 /* The current response is complete: resets per-request state and either closes the connection
  * (after queued writes) or goes on with the next request. */
 void http_conn_response_done(struct http_conn *c);
+/* Closes the connection at once without running the abort callback (http_reply_abort). */
+void http_conn_abort(struct http_conn *c);
 /* Sends a complete error response with Connection: close outside any handler (parser errors,
  * limits, timeouts). */
 void http_conn_reject(struct http_conn *c, int status, const char *message);

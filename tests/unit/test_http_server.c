@@ -5,6 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -103,6 +104,12 @@ static void stream_pump(struct streamer *st)
     fx.streamer = NULL;
 }
 
+static void count_abort(void *ud)
+{
+    (void)ud;
+    fx.aborts++;
+}
+
 static long query_long(struct http_request *req, const char *key, long def)
 {
     char v[32];
@@ -147,6 +154,13 @@ static void handler(struct http_request *req, void *ud)
         http_reply_on_drain(req, stream_on_drain, st);
         http_reply_start(req, 200, "text/event-stream", HTTP_REPLY_UNKNOWN_LENGTH);
         stream_pump(st);
+    } else if (slice_eq(req->path, "/abort")) {
+        /* Starts a chunked body, writes n chunks, then gives up mid-response. */
+        http_reply_on_abort(req, count_abort, NULL);
+        http_reply_start(req, 200, "text/event-stream", HTTP_REPLY_UNKNOWN_LENGTH);
+        for (long i = query_long(req, "n", 2); i > 0; i--)
+            http_reply_write(req, "data: x\n\n", 9);
+        http_reply_abort(req);
     } else if (slice_eq(req->path, "/json")) {
         cJSON *doc = json_new_object();
         json_set_string(doc, "zeta", "last");
@@ -568,6 +582,51 @@ TEST(drain_deadline_aborts_stragglers)
     teardown();
 }
 
+static void read_in_flight(void *ud)
+{
+    struct http_server_stats st;
+
+    http_server_get_stats(fx.server, &st);
+    *(int *)ud = (int)st.requests_in_flight;
+}
+
+TEST(reply_abort_closes_connection_mid_response)
+{
+    setup();
+    int fd = tcp_connect(fx.port);
+    ASSERT_OK(tcp_send_str(fd, "GET /abort?n=3 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    /* Everything up to EOF: the head and three chunks, never the terminating chunk. */
+    struct buf got;
+    char tmp[4096];
+    ssize_t n;
+    buf_init(&got, 1 << 20);
+    while ((n = recv(fd, tmp, sizeof(tmp), 0)) > 0)
+        ASSERT_OK(buf_append(&got, tmp, (size_t)n));
+    ASSERT_TRUE(n == 0 || n == -1); /* FIN, or a reset */
+    ASSERT_CONTAINS(buf_cstr(&got), "HTTP/1.1 200 OK");
+    ASSERT_CONTAINS(buf_cstr(&got), "Transfer-Encoding: chunked");
+    ASSERT_CONTAINS(buf_cstr(&got), "9\r\ndata: x\n\n\r\n9\r\ndata: x\n\n\r\n9\r\n");
+    ASSERT_TRUE(strstr(buf_cstr(&got), "0\r\n\r\n") == NULL);
+    buf_free(&got);
+    close(fd);
+    /* Before the head: the client gets no response at all. */
+    fd = tcp_connect(fx.port);
+    ASSERT_OK(tcp_send_str(fd, "GET /abort?n=0 HTTP/1.1\r\nHost: x\r\n\r\n"));
+    ASSERT_TRUE(tcp_wait_closed(fd, 2000));
+    close(fd);
+    /* The abort callback did not run, nothing is left in flight, the server goes on. */
+    int c[5] = {0}, in_flight = -1;
+    loop_thread_call(&fx.lt, read_counters, c);
+    loop_thread_call(&fx.lt, read_in_flight, &in_flight);
+    ASSERT_EQ(c[0], 0);
+    ASSERT_EQ(in_flight, 0);
+    fd = tcp_connect(fx.port);
+    ASSERT_OK(tcp_send_str(fd, "GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"));
+    expect_response(fd, 200, "GET /echo 0:");
+    close(fd);
+    teardown();
+}
+
 HARNESS_MAIN(CASE(keep_alive_serves_many_requests), CASE(pipelined_requests_answered_in_order),
              CASE(chunked_request_body_is_decoded), CASE(url_too_long_is_414_json),
              CASE(header_limits_are_431), CASE(body_limits_are_413), CASE(expect_100_continue),
@@ -575,4 +634,5 @@ HARNESS_MAIN(CASE(keep_alive_serves_many_requests), CASE(pipelined_requests_answ
              CASE(idle_keepalive_connection_is_closed), CASE(client_abort_runs_abort_callback),
              CASE(http10_and_head), CASE(json_reply_is_sorted_compact),
              CASE(slow_reader_pauses_producer), CASE(drain_finishes_in_flight_then_closes),
-             CASE(drain_deadline_aborts_stragglers))
+             CASE(drain_deadline_aborts_stragglers),
+             CASE(reply_abort_closes_connection_mid_response))
