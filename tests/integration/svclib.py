@@ -137,8 +137,11 @@ class Proc:
         except subprocess.TimeoutExpired:
             return None
 
-    def stop(self, sig=signal.SIGTERM, timeout=10.0):
-        """Signals the process, waits, then SIGKILLs it (by PID) if it is still there."""
+    def stop(self, sig=None, timeout=10.0):
+        """Signals the process (SIGTERM by default), waits, then SIGKILLs it (by PID) if it is
+        still there."""
+        if sig is None:  # not a default argument: in the class body `signal` is the method
+            sig = signal.SIGTERM
         if self.alive():
             os.kill(self.pid, sig)
             if self.wait(timeout) is None:
