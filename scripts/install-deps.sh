@@ -11,7 +11,7 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 
-PKGS=(build-essential cmake pkg-config python3 clang libclang-rt-14-dev valgrind iproute2 curl
+PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev valgrind iproute2 curl git
       libuv1-dev libcurl4-openssl-dev libcjson-dev)
 [ "${1:-}" = "--bench" ] && PKGS+=(wrk haproxy nginx-light gnuplot-nox procps)
 

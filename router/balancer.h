@@ -1,0 +1,52 @@
+/* Routing policies (DESIGN.md section 4): which instance takes a request. Candidates are the
+ * routable instances serving the request's model that are eligible (healthy, not ejected) and
+ * not already tried; cache_type size classes narrow them first; then the policy picks:
+ * consistent hashing with bounded loads on model + prompt_cache_key, per-model round-robin,
+ * least-load, or plain key hashing. When nothing is eligible but some candidates are only
+ * ejected, the least recently ejected is tried anyway ("panic": better than failing fast).
+ * Depends on router/services, router/ring, common/hash. */
+#ifndef SVC_ROUTER_BALANCER_H
+#define SVC_ROUTER_BALANCER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rt_services;
+struct rt_instance;
+
+enum rt_policy {
+    RT_POLICY_KEY_OR_RR, /* key: bounded-load consistent hash; none: round-robin per model */
+    RT_POLICY_ROUND_ROBIN,
+    RT_POLICY_LEAST_LOAD,
+    RT_POLICY_KEY_HASH, /* key: consistent hash without load bound; none: round-robin */
+};
+
+/* Parses "key-or-rr", "round-robin", "least-load", "key-hash". 0 or SVC_EPARSE. */
+int rt_policy_parse(const char *s, enum rt_policy *out);
+const char *rt_policy_name(enum rt_policy p);
+
+struct rt_pick_req {
+    enum rt_policy policy;
+    const char *model; /* NULL or "" = any routable instance */
+    const char *key;   /* prompt_cache_key, or NULL */
+    size_t key_len;
+    bool size_known; /* content_bytes is meaningful (valid JSON body) */
+    size_t content_bytes;
+    size_t cache_type_threshold;        /* bytes; above: "static" class, else "paged" */
+    double balance_factor;              /* c in ceil(c * (total + 1) / n), >= 1 */
+    struct rt_instance *const *exclude; /* instances already tried */
+    size_t nexclude;
+    uint64_t now_ms; /* loop time, for ejections */
+    double now_s;    /* wall time, for engine-load freshness */
+};
+
+struct rt_pick {
+    struct rt_instance *inst; /* borrowed */
+    char reason[64];          /* e.g. "key-hash", "key-spill", "size-static round-robin" */
+};
+
+/* 0 with `out` filled, or SVC_ENOROUTE when no candidate is left. */
+int rt_balancer_pick(struct rt_services *s, const struct rt_pick_req *r, struct rt_pick *out);
+
+#endif

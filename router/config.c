@@ -1,0 +1,103 @@
+/* infini-router command line. Depends on common/cli. */
+#include "config.h"
+
+#include <stddef.h>
+#include <string.h>
+
+#include "cli.h"
+#include "err.h"
+
+#define OPT(n, t, f, d, e, h, lo, hi)                                                              \
+    {                                                                                              \
+        n, t, offsetof(struct rt_config, f), d, e, h, lo, hi                                       \
+    }
+
+static const struct cli_opt rt_options[] = {
+    OPT("router-port|port", CLI_INT, port, "8000", NULL, "listen port (0 = any)", 0, 65535),
+    OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "listen address", 0, 0),
+    OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound port to this file", 0, 0),
+    OPT("registry-url", CLI_STR, registry_url, NULL, "INFINI_REGISTRY_URL",
+        "registry to discover instances from", 0, 0),
+    OPT("static-services", CLI_STR, static_services, NULL, NULL, "JSON file of static instances", 0,
+        0),
+    OPT("health-interval", CLI_DOUBLE, health_interval, "30", NULL,
+        "seconds between active health probes", 0.05, 86400),
+    OPT("health-timeout", CLI_DOUBLE, health_timeout, "5", NULL, "probe timeout, seconds", 0.05,
+        600),
+    OPT("max-errors", CLI_INT, max_errors, "3", NULL,
+        "consecutive transport failures that eject an instance", 1, 1000),
+    OPT("registry-sync-interval", CLI_DOUBLE, registry_sync_interval, "2", NULL,
+        "seconds between registry polls", 0.05, 86400),
+    OPT("service-removal-grace-period", CLI_DOUBLE, removal_grace, "60", NULL,
+        "seconds a vanished registry instance is kept", 0, 86400),
+    OPT("policy", CLI_STR, policy_name, "key-or-rr", "INFINI_ROUTER_POLICY",
+        "key-or-rr | round-robin | least-load | key-hash", 0, 0),
+    OPT("hash-balance-factor", CLI_DOUBLE, balance_factor, "1.25", NULL,
+        "bounded-load factor c: no instance above c x mean in-flight", 1, 100),
+    OPT("max-attempts", CLI_INT, max_attempts, "3", NULL,
+        "instances tried per request on transport failure", 1, 16),
+    OPT("connect-timeout", CLI_DOUBLE, connect_timeout, "5", NULL, "upstream connect, seconds",
+        0.01, 3600),
+    OPT("first-byte-timeout", CLI_DOUBLE, first_byte_timeout, "0", NULL,
+        "upstream response head, seconds (0 = total only)", 0, 86400),
+    OPT("proxy-timeout", CLI_DOUBLE, proxy_timeout, "1800", "PROXY_TIMEOUT_SECONDS",
+        "upstream total incl. streamed body, seconds", 0.01, 604800),
+    OPT("max-body-bytes", CLI_INT, max_body_bytes, "67108864", NULL,
+        "largest request body (413 above)", 0, 2147483647),
+    OPT("cache-type-threshold", CLI_INT, cache_type_threshold, "51200",
+        "CACHE_TYPE_ROUTING_THRESHOLD", "content bytes above which cache_type=static", 0,
+        2147483647),
+    OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "30", NULL,
+        "seconds in-flight requests get at shutdown", 0, 86400),
+    OPT("api-keys", CLI_STR, api_keys, NULL, "INFINI_ROUTER_API_KEYS",
+        "comma-separated bearer tokens clients must send", 0, 0),
+    OPT("registry-token", CLI_STR, registry_token, NULL, "INFINI_REGISTRY_TOKEN",
+        "bearer token for the registry", 0, 0),
+    OPT("upstream-idle", CLI_INT, upstream_idle, "256", NULL,
+        "idle keep-alive connections kept per instance", 0, 100000),
+    OPT("idle-timeout", CLI_DOUBLE, idle_timeout, "75", NULL, "client keep-alive, seconds", 0.1,
+        86400),
+    OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error|warn|info|debug", 0, 0),
+    OPT("access-log", CLI_STR, access_log, "-", NULL, "access log path, - (stdout) or off", 0, 0),
+    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
+};
+
+int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg *err)
+{
+    static const struct cli_info info = {
+        "infini-router",
+        "OpenAI-compatible reverse proxy that routes by model, prompt_cache_key and load."};
+    int rc = cli_parse(rt_options, cfg, argc, argv, &info, NULL, err);
+
+    if (rc != 0)
+        return rc;
+    if (rt_policy_parse(cfg->policy_name, &cfg->policy) < 0) {
+        err_set(err, 0, 0, "--policy: unknown policy '%s'", cfg->policy_name);
+        return SVC_EBADCONFIG;
+    }
+    return 0;
+}
+
+void rt_config_free(struct rt_config *cfg)
+{
+    cli_free(rt_options, cfg);
+}
+
+bool rt_config_api_key_ok(const struct rt_config *cfg, const char *token, size_t len)
+{
+    const char *p = cfg->api_keys;
+    bool ok = false;
+
+    while (p != NULL && *p != '\0') {
+        const char *comma = strchr(p, ',');
+        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
+        if (n == len && n > 0) {
+            unsigned char diff = 0;
+            for (size_t i = 0; i < n; i++)
+                diff |= (unsigned char)(p[i] ^ token[i]);
+            ok |= diff == 0;
+        }
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return ok;
+}

@@ -1,0 +1,48 @@
+/* infini-router settings: the reference's flags and environment variables
+ * (PROXY_TIMEOUT_SECONDS, CACHE_TYPE_ROUTING_THRESHOLD) plus ours. Depends on common/cli. */
+#ifndef SVC_ROUTER_CONFIG_H
+#define SVC_ROUTER_CONFIG_H
+
+#include <stdint.h>
+
+#include "balancer.h"
+
+struct err_msg;
+
+struct rt_config {
+    int port;
+    char *bind;
+    char *port_file;
+    char *registry_url;
+    char *static_services;
+    double health_interval;        /* s */
+    double health_timeout;         /* s */
+    int max_errors;                /* consecutive transport failures that eject an instance */
+    double registry_sync_interval; /* s */
+    double removal_grace;          /* s */
+    char *policy_name;
+    enum rt_policy policy;
+    double balance_factor;
+    int max_attempts;
+    double connect_timeout;    /* s */
+    double first_byte_timeout; /* s, 0 = only the total applies */
+    double proxy_timeout;      /* s, total per attempt incl. the streamed body */
+    int max_body_bytes;
+    int cache_type_threshold; /* content bytes */
+    double drain_timeout;     /* s */
+    char *api_keys;           /* comma-separated; empty = no client auth */
+    char *registry_token;     /* bearer token sent to the registry (reads need none) */
+    int upstream_idle;        /* idle keep-alive connections kept per instance */
+    double idle_timeout;      /* s, client keep-alive */
+    char *log_level;
+    char *access_log;
+};
+
+/* Parses argv (and the environment) into `cfg`. 0 to run; 1 when --help/--version printed;
+ * negative with `err` set on bad input. */
+int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg *err);
+void rt_config_free(struct rt_config *cfg);
+/* Whether `token` (len bytes) is one of the configured API keys (constant time per key). */
+bool rt_config_api_key_ok(const struct rt_config *cfg, const char *token, size_t len);
+
+#endif

@@ -1,0 +1,145 @@
+/* Active health probes. Depends on common/http_client, router/services. */
+#include "health.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "http_client.h"
+#include "json.h"
+#include "log.h"
+#include "metrics.h"
+#include "router.h"
+#include "services.h"
+#include "xalloc.h"
+
+struct probe {
+    struct rt_health *h;
+    struct rt_instance *inst; /* referenced while the probe runs */
+    struct http_client_req *req;
+    struct probe *next;
+    uint64_t start_ns;
+};
+
+struct rt_health {
+    struct rt_router *rt;
+    uv_timer_t timer;
+    struct probe *probes; /* in flight */
+};
+
+static void probe_unlink(struct rt_health *h, struct probe *p)
+{
+    for (struct probe **pp = &h->probes; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == p) {
+            *pp = p->next;
+            return;
+        }
+    }
+}
+
+static void on_probed(void *ud, int rc, const struct http_client_response *resp)
+{
+    struct probe *p = ud;
+    struct rt_instance *inst = p->inst;
+    struct rt_router *rt = p->h->rt;
+    bool ok = rc == 0 && resp->status >= 200 && resp->status < 300;
+
+    probe_unlink(p->h, p);
+    rt_metrics_inc(rt->metrics, RT_M_PROBES);
+    inst->last_probe_s = (double)(uv_hrtime() - p->start_ns) / 1e9;
+    if (ok) {
+        if (!inst->probe_ok)
+            log_info("health", "instance=%s probe ok, back in rotation", inst->name);
+        inst->probe_ok = true;
+        rt_instance_note_success(inst);
+    } else {
+        rt_metrics_inc(rt->metrics, RT_M_PROBE_FAILURES);
+        if (inst->probe_ok)
+            log_warn_uv(rc, "health", "instance=%s status=%ld probe failed, out of rotation",
+                        inst->name, resp->status);
+        inst->probe_ok = false;
+    }
+    rt_instance_unref(inst);
+    free(p);
+}
+
+static bool probing(const struct rt_health *h, const struct rt_instance *inst)
+{
+    for (const struct probe *p = h->probes; p != NULL; p = p->next) {
+        if (p->inst == inst)
+            return true;
+    }
+    return false;
+}
+
+static void probe_one(struct rt_health *h, struct rt_instance *inst)
+{
+    const struct rt_config *cfg = h->rt->cfg;
+    bool babysat =
+        json_get_string(inst->metadata, "babysitter") != NULL && inst->source == RT_SOURCE_REGISTRY;
+    struct buf url;
+
+    buf_init(&url, 8192);
+    buf_appendf(&url, "%s/health", babysat ? inst->babysitter_url : inst->url);
+    struct probe *p = xcalloc(1, sizeof(*p));
+    p->h = h;
+    p->inst = inst;
+    p->start_ns = uv_hrtime();
+    rt_instance_ref(inst);
+    struct http_client_opts o = {
+        .url = buf_cstr(&url),
+        .connect_timeout_ms = (uint64_t)(cfg->health_timeout * 1000.0),
+        .timeout_ms = (uint64_t)(cfg->health_timeout * 1000.0),
+        .max_response = 64 * 1024,
+        .on_done = on_probed,
+        .ud = p,
+    };
+    p->req = http_client_start(h->rt->client, &o);
+    p->next = h->probes;
+    h->probes = p;
+    buf_free(&url);
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    struct rt_health *h = t->data;
+    size_t n;
+    struct rt_instance *const *all = rt_services_all(h->rt->services, &n);
+
+    for (size_t i = 0; i < n; i++) {
+        if (!probing(h, all[i]))
+            probe_one(h, all[i]);
+    }
+}
+
+struct rt_health *rt_health_start(struct rt_router *rt)
+{
+    struct rt_health *h = xcalloc(1, sizeof(*h));
+    uint64_t every = (uint64_t)(rt->cfg->health_interval * 1000.0);
+
+    h->rt = rt;
+    uv_timer_init(rt->loop, &h->timer);
+    h->timer.data = h;
+    /* First round shortly after start, once discovery had a chance to fill the table. */
+    uv_timer_start(&h->timer, on_tick, every < 500 ? every : 500, every);
+    return h;
+}
+
+static void on_closed(uv_handle_t *handle)
+{
+    free(handle->data);
+}
+
+void rt_health_stop(struct rt_health *h)
+{
+    if (h == NULL)
+        return;
+    while (h->probes != NULL) {
+        struct probe *p = h->probes;
+        h->probes = p->next;
+        http_client_cancel(p->req);
+        rt_instance_unref(p->inst);
+        free(p);
+    }
+    uv_close((uv_handle_t *)&h->timer, on_closed);
+}

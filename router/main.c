@@ -1,0 +1,103 @@
+/* infini-router: parses the command line, wires the modules and runs the loop. No logic. */
+#include <stdio.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "discovery.h"
+#include "err.h"
+#include "handlers.h"
+#include "health.h"
+#include "http_client.h"
+#include "http_server.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "router.h"
+#include "services.h"
+#include "static_services.h"
+#include "wallclock.h"
+
+static void on_stop(struct daemon *d, void *ud)
+{
+    struct rt_router *rt = ud;
+
+    rt_discovery_stop(rt->discovery);
+    rt->discovery = NULL;
+    rt_health_stop(rt->health);
+    rt->health = NULL;
+    daemon_stopped(d);
+}
+
+static void on_cleanup(void *ud)
+{
+    struct rt_router *rt = ud;
+
+    rt_discovery_stop(rt->discovery);
+    rt->discovery = NULL;
+    rt_health_stop(rt->health);
+    rt->health = NULL;
+    rt_services_free(rt->services);
+    rt->services = NULL;
+    http_client_free(rt->client);
+    rt->client = NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct rt_config cfg = {0};
+    struct err_msg err = {0};
+    enum log_level level;
+    uv_loop_t loop;
+
+    int rc = rt_config_parse(&cfg, argc, argv, &err);
+    if (rc != 0) {
+        if (rc < 0)
+            fprintf(stderr, "infini-router: %s\n", err.msg);
+        rt_config_free(&cfg);
+        return rc > 0 ? 0 : 2;
+    }
+    if (log_level_parse(cfg.log_level, &level) < 0 || log_access_open(cfg.access_log) < 0) {
+        fprintf(stderr, "infini-router: bad --log-level or --access-log\n");
+        rt_config_free(&cfg);
+        return 2;
+    }
+    log_set_level(level);
+    uv_loop_init(&loop);
+    struct rt_router rt = {.loop = &loop, .cfg = &cfg, .start_time = wallclock_now()};
+    rt.services = rt_services_new(&loop, (unsigned)cfg.upstream_idle);
+    rt.metrics = rt_metrics_new();
+    rt.client = http_client_new(&loop, 64);
+    if (cfg.static_services != NULL &&
+        rt_static_services_load(rt.services, cfg.static_services, &err) < 0) {
+        fprintf(stderr, "infini-router: --static-services %s\n", err.msg);
+        on_cleanup(&rt);
+        rt_metrics_free(rt.metrics);
+        loop_close_all(&loop);
+        rt_config_free(&cfg);
+        return 2;
+    }
+    struct http_server_limits limits;
+    http_server_limits_default(&limits);
+    limits.max_body = (size_t)cfg.max_body_bytes;
+    limits.idle_timeout_ms = (uint64_t)(cfg.idle_timeout * 1000.0);
+    rt.server = http_server_new(&loop, &limits, rt_handlers_dispatch, &rt);
+    if (cfg.registry_url != NULL && cfg.registry_url[0] != '\0')
+        rt.discovery = rt_discovery_start(&rt);
+    rt.health = rt_health_start(&rt);
+
+    const struct daemon_opts opts = {
+        .name = "router",
+        .bind = cfg.bind,
+        .port = cfg.port,
+        .port_file = cfg.port_file,
+        .drain_ms = (uint64_t)(cfg.drain_timeout * 1000.0),
+    };
+    const struct daemon_hooks hooks = {.stop = on_stop, .cleanup = on_cleanup, .ud = &rt};
+    rc = daemon_run(&loop, rt.server, &opts, &hooks, &err);
+    if (rc < 0 && err.msg[0] != '\0')
+        fprintf(stderr, "infini-router: %s\n", err.msg);
+    rt_metrics_free(rt.metrics);
+    log_access_close();
+    rt_config_free(&cfg);
+    return rc == 0 ? 0 : 1;
+}

@@ -1,0 +1,171 @@
+/* Router metrics. Depends on common/prom, router/services. */
+#include "metrics.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "prom.h"
+#include "router.h"
+#include "services.h"
+#include "xalloc.h"
+
+struct labelled {
+    char *labels; /* preformatted, escaped */
+    uint64_t count;
+};
+
+struct rt_metrics {
+    struct labelled *req; /* sorted by labels */
+    size_t nreq, capreq;
+    uint64_t counters[RT_M_COUNT];
+};
+
+static const struct {
+    const char *name, *help;
+} counter_info[RT_M_COUNT] = {
+    [RT_M_RETRIES] = {"infini_router_retries_total", "Attempts after the first, per request."},
+    [RT_M_STALE_RECONNECTS] = {"infini_router_stale_reconnects_total",
+                               "Requests re-sent because an idle upstream connection was closed."},
+    [RT_M_CLIENT_ABORTS] = {"infini_router_client_aborts_total",
+                            "Clients that left before their response ended."},
+    [RT_M_UPSTREAM_ERRORS] = {"infini_router_upstream_errors_total",
+                              "Upstream transport failures and timeouts."},
+    [RT_M_UPSTREAM_TIMEOUTS] = {"infini_router_upstream_timeouts_total", "Upstream timeouts."},
+    [RT_M_TRUNCATED] = {"infini_router_truncated_responses_total",
+                        "Responses cut because the upstream failed mid-body."},
+    [RT_M_NO_ROUTE] = {"infini_router_no_route_total", "Requests no instance could take."},
+    [RT_M_REGISTRY_SYNCS] = {"infini_router_registry_syncs_total", "Registry polls."},
+    [RT_M_REGISTRY_SYNC_FAILURES] = {"infini_router_registry_sync_failures_total",
+                                     "Registry polls that failed (the last view is kept)."},
+    [RT_M_PROBES] = {"infini_router_probes_total", "Active health probes."},
+    [RT_M_PROBE_FAILURES] = {"infini_router_probe_failures_total", "Failed health probes."},
+    [RT_M_AUTH_FAILURES] = {"infini_router_auth_failures_total",
+                            "Requests refused for a missing or wrong API key."},
+};
+
+struct rt_metrics *rt_metrics_new(void)
+{
+    return xcalloc(1, sizeof(struct rt_metrics));
+}
+
+void rt_metrics_free(struct rt_metrics *m)
+{
+    if (m == NULL)
+        return;
+    for (size_t i = 0; i < m->nreq; i++)
+        free(m->req[i].labels);
+    free(m->req);
+    free(m);
+}
+
+void rt_metrics_inc(struct rt_metrics *m, enum rt_counter c)
+{
+    m->counters[c]++;
+}
+
+uint64_t rt_metrics_get(const struct rt_metrics *m, enum rt_counter c)
+{
+    return m->counters[c];
+}
+
+void rt_metrics_request(struct rt_metrics *m, const char *model, const char *instance, int status,
+                        const char *route)
+{
+    struct buf labels;
+    char code[16];
+
+    buf_init(&labels, 4096);
+    snprintf(code, sizeof(code), "%d", status);
+    prom_label(&labels, "model", model != NULL && model[0] != '\0' ? model : "none");
+    prom_label(&labels, "instance", instance != NULL ? instance : "none");
+    prom_label(&labels, "code", code);
+    prom_label(&labels, "route", route != NULL && route[0] != '\0' ? route : "none");
+    const char *key = buf_cstr(&labels);
+    size_t lo = 0, hi = m->nreq;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->req[mid].labels, key);
+        if (c == 0) {
+            m->req[mid].count++;
+            buf_free(&labels);
+            return;
+        }
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (m->nreq == m->capreq) {
+        m->capreq = m->capreq ? m->capreq * 2 : 32;
+        m->req = xrealloc(m->req, m->capreq * sizeof(*m->req));
+    }
+    memmove(m->req + lo + 1, m->req + lo, (m->nreq - lo) * sizeof(*m->req));
+    m->req[lo] = (struct labelled){buf_take(&labels, NULL), 1};
+    m->nreq++;
+}
+
+static void write_instances(const struct rt_router *rt, struct buf *out)
+{
+    size_t n;
+    struct rt_instance *const *all = rt_services_all(rt->services, &n);
+    uint64_t now = uv_now(rt->loop);
+    struct buf l;
+
+    buf_init(&l, 4096);
+    prom_family(out, "infini_router_instance_in_flight", "gauge",
+                "Requests this router has on each instance.");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_sample(out, "infini_router_instance_in_flight", l.data, all[i]->in_flight);
+    }
+    prom_family(out, "infini_router_instance_healthy", "gauge",
+                "1 when the instance can take requests (probe ok, not ejected).");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_sample(out, "infini_router_instance_healthy", l.data,
+                    rt_instance_is_eligible(all[i], now) ? 1 : 0);
+    }
+    prom_family(out, "infini_router_instance_ejections_total", "counter",
+                "Passive ejections after consecutive transport failures.");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_sample(out, "infini_router_instance_ejections_total", l.data,
+                    (double)all[i]->ejections_total);
+    }
+    prom_family(out, "infini_router_upstream_latency_seconds", "histogram",
+                "Request start to upstream response end.");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_histogram_write(out, "infini_router_upstream_latency_seconds", l.data,
+                             &all[i]->latency);
+    }
+    prom_family(out, "infini_router_upstream_ttfb_seconds", "histogram",
+                "Request start to upstream response head (time to first byte).");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_histogram_write(out, "infini_router_upstream_ttfb_seconds", l.data, &all[i]->ttfb);
+    }
+    buf_free(&l);
+}
+
+void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, struct buf *out)
+{
+    prom_family(out, "infini_router_requests_total", "counter",
+                "Proxied requests by model, instance, status code and routing reason.");
+    for (size_t i = 0; i < m->nreq; i++)
+        prom_sample(out, "infini_router_requests_total", m->req[i].labels, (double)m->req[i].count);
+    for (int c = 0; c < RT_M_COUNT; c++) {
+        prom_family(out, counter_info[c].name, "counter", counter_info[c].help);
+        prom_sample(out, counter_info[c].name, NULL, (double)m->counters[c]);
+    }
+    prom_family(out, "infini_router_in_flight", "gauge", "Proxied requests in progress.");
+    prom_sample(out, "infini_router_in_flight", NULL, rt->in_flight);
+    write_instances(rt, out);
+}

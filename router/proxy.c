@@ -1,0 +1,383 @@
+/* Proxied request lifecycle. A struct transfer links one client request and (at most) one
+ * upstream exchange; whichever side ends first tells the other. Callbacks from either side can
+ * run inside the other's calls (a failed client write closes the client connection, whose
+ * abort callback then runs inside our upstream body callback), so the transfer is only freed
+ * at the outermost level: `depth` counts the callbacks on the stack. Depends on
+ * router/balancer, router/services, router/upstream, router/headers, common/. */
+#include "proxy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <llhttp.h>
+
+#include "balancer.h"
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "headers.h"
+#include "http_reply.h"
+#include "http_server.h"
+#include "log.h"
+#include "metrics.h"
+#include "model_extract.h"
+#include "router.h"
+#include "services.h"
+#include "upstream.h"
+#include "wallclock.h"
+#include "xalloc.h"
+
+#define MAX_TRIED 16
+
+struct transfer {
+    struct rt_router *rt;
+    struct http_request *req; /* NULL once the client is gone or answered */
+    struct rt_extract ex;
+    struct buf head;          /* upstream request head */
+    struct rt_instance *inst; /* current attempt; holds a ref and an in-flight slot */
+    struct rt_upstream *up;   /* current exchange */
+    struct rt_instance *tried[MAX_TRIED];
+    size_t ntried;
+    int last_err;
+    bool started; /* the response head went to the client */
+    bool stale_retry_used;
+    bool client_gone;
+    bool finished; /* outcome recorded; free when depth reaches 0 */
+    int depth;
+    int status;
+    uint64_t start_ns, head_ns;
+    size_t bytes_out;
+    char method[16];
+    char path[256];
+    char route[96];
+    char instance[128];
+};
+
+static void attempt(struct transfer *t);
+
+/* ---------------------------------------------------------------- bookkeeping */
+
+static void release_slot(struct transfer *t)
+{
+    if (t->inst == NULL)
+        return;
+    SVC_ASSERT(t->inst->in_flight > 0);
+    t->inst->in_flight--;
+    t->rt->in_flight--;
+    rt_instance_unref(t->inst);
+    t->inst = NULL;
+}
+
+static const char *served_model(const struct transfer *t)
+{
+    if (!t->ex.has_model)
+        return NULL;
+    /* Only models some instance serves become metric labels. */
+    return rt_services_view(t->rt->services, t->ex.model) != NULL ? t->ex.model : "other";
+}
+
+/* Records the outcome once; the transfer is freed when no callback is on the stack. */
+static void finish(struct transfer *t, int status)
+{
+    if (t->finished)
+        return;
+    t->finished = true;
+    t->status = status;
+    release_slot(t);
+    double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
+    rt_metrics_request(t->rt->metrics, served_model(t), t->instance[0] ? t->instance : NULL, status,
+                       t->route);
+    if (log_access_enabled())
+        log_access("method=%s path=%s status=%d instance=%s route=\"%s\" attempts=%zu bytes=%zu "
+                   "ms=%.3f",
+                   t->method, t->path, status, t->instance[0] ? t->instance : "-",
+                   t->route[0] ? t->route : "-", t->ntried, t->bytes_out, ms);
+}
+
+static void maybe_free(struct transfer *t)
+{
+    if (t->depth > 0 || !t->finished || t->up != NULL)
+        return;
+    buf_free(&t->head);
+    free(t);
+}
+
+/* ---------------------------------------------------------------- client side */
+
+static void reply_error(struct transfer *t, int status, const char *code, const char *msg)
+{
+    if (t->req != NULL) {
+        http_reply_add_header(t->req, "X-Infini-Route", t->route[0] ? t->route : "none");
+        if (t->instance[0])
+            http_reply_add_header(t->req, "X-Infini-Instance", t->instance);
+        http_reply_error_ex(t->req, status, NULL, code, msg);
+        t->req = NULL;
+    }
+    finish(t, status);
+}
+
+static void on_client_abort(void *ud)
+{
+    struct transfer *t = ud;
+
+    t->req = NULL;
+    t->client_gone = true;
+    rt_metrics_inc(t->rt->metrics, RT_M_CLIENT_ABORTS);
+    if (t->up != NULL && t->depth == 0) {
+        rt_upstream_abort(t->up);
+        t->up = NULL;
+    }
+    finish(t, 499);
+    maybe_free(t);
+}
+
+static void on_client_drain(void *ud)
+{
+    struct transfer *t = ud;
+
+    if (t->up != NULL)
+        rt_upstream_resume(t->up);
+}
+
+/* ---------------------------------------------------------------- upstream side */
+
+/* Enter/leave an upstream callback. On leave, a client that went away meanwhile cancels the
+ * exchange (safe from inside its callbacks: it only closes the connection). */
+static void enter(struct transfer *t)
+{
+    t->depth++;
+}
+
+static void leave(struct transfer *t)
+{
+    if (--t->depth > 0)
+        return;
+    if (t->client_gone && t->up != NULL) {
+        rt_upstream_abort(t->up);
+        t->up = NULL;
+    }
+    maybe_free(t);
+}
+
+static void on_up_head(void *ud, int status, const struct http_header *h, size_t n,
+                       long long content_length)
+{
+    struct transfer *t = ud;
+    struct slice connection = {NULL, 0};
+
+    enter(t);
+    t->head_ns = uv_hrtime();
+    rt_instance_note_success(t->inst);
+    prom_histogram_observe(&t->inst->ttfb, (double)(t->head_ns - t->start_ns) / 1e9);
+    if (t->req == NULL) {
+        leave(t);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (slice_eq_nocase(h[i].name, "connection"))
+            connection = h[i].value;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rt_header_is_hop_by_hop(h[i].name, connection))
+            http_reply_add_header_slice(t->req, h[i].name, h[i].value);
+    }
+    http_reply_add_header(t->req, "X-Infini-Instance", t->instance);
+    http_reply_add_header(t->req, "X-Infini-Route", t->route);
+    t->started = true;
+    t->status = status;
+    http_reply_start(t->req, status, NULL,
+                     content_length >= 0 ? content_length : HTTP_REPLY_UNKNOWN_LENGTH);
+    leave(t);
+}
+
+static bool on_up_body(void *ud, const char *data, size_t len)
+{
+    struct transfer *t = ud;
+    bool pause = true;
+
+    enter(t);
+    if (t->req != NULL) {
+        int rc = http_reply_write(t->req, data, len);
+        t->bytes_out += len;
+        pause = rc != 0; /* 1: the client is slow, resume on drain; <0: it is gone */
+    }
+    leave(t);
+    return pause;
+}
+
+static const char *transport_code(int rc)
+{
+    return rc == UV_ETIMEDOUT      ? "gateway_timeout"
+           : rc == UV_ECONNREFUSED ? "service_unavailable"
+                                   : "bad_gateway";
+}
+
+/* No instance left: answer with the last transport error, or "no healthy services". */
+static void fail_no_route(struct transfer *t)
+{
+    char msg[400];
+
+    if (t->ntried == 0) {
+        rt_metrics_inc(t->rt->metrics, RT_M_NO_ROUTE);
+        if (t->ex.has_model)
+            snprintf(msg, sizeof(msg), "No healthy services available for model '%s'", t->ex.model);
+        else
+            snprintf(msg, sizeof(msg), "No healthy services available");
+        snprintf(t->route, sizeof(t->route), "%s no-route", rt_policy_name(t->rt->cfg->policy));
+        reply_error(t, 503, "no_healthy_services", msg);
+        return;
+    }
+    if (t->last_err == UV_ETIMEDOUT)
+        reply_error(t, 504, transport_code(t->last_err), "Service timeout");
+    else if (t->last_err == UV_ECONNREFUSED)
+        reply_error(t, 503, transport_code(t->last_err),
+                    "Service unavailable - connection refused");
+    else
+        reply_error(t, 502, transport_code(t->last_err),
+                    "Bad gateway - error communicating with service");
+}
+
+static void send_upstream(struct transfer *t, bool fresh);
+
+static void on_up_done(void *ud, int rc, bool started, bool stale)
+{
+    struct transfer *t = ud;
+    struct rt_instance *inst = t->inst;
+
+    (void)started; /* the client-side `t->started` is what decides retries */
+    enter(t);
+    t->up = NULL;
+    if (rc == 0) {
+        prom_histogram_observe(&inst->latency, (double)(uv_hrtime() - t->start_ns) / 1e9);
+        if (t->req != NULL)
+            http_reply_end(t->req);
+        t->req = NULL;
+        finish(t, t->status);
+    } else if (t->client_gone) {
+        finish(t, 499);
+    } else if (stale && !t->stale_retry_used) {
+        /* The server had closed an idle keep-alive connection before we used it: not a fault
+         * of the instance; send again on a fresh connection, keeping the slot. */
+        t->stale_retry_used = true;
+        rt_metrics_inc(t->rt->metrics, RT_M_STALE_RECONNECTS);
+        send_upstream(t, true);
+    } else {
+        t->last_err = rc;
+        rt_metrics_inc(t->rt->metrics, RT_M_UPSTREAM_ERRORS);
+        if (rc == UV_ETIMEDOUT)
+            rt_metrics_inc(t->rt->metrics, RT_M_UPSTREAM_TIMEOUTS);
+        rt_instance_note_failure(inst, (unsigned)t->rt->cfg->max_errors, uv_now(t->rt->loop));
+        log_warn("proxy", "req=%llu instance=%s attempt=%zu upstream failed",
+                 t->req != NULL ? (unsigned long long)t->req->id : 0ULL, inst->name, t->ntried);
+        release_slot(t);
+        if (t->started) {
+            /* Bytes already reached the client: it must see the response cut, never retried. */
+            rt_metrics_inc(t->rt->metrics, RT_M_TRUNCATED);
+            if (t->req != NULL)
+                http_reply_abort(t->req);
+            t->req = NULL;
+            finish(t, t->status);
+        } else if (t->ntried < (size_t)t->rt->cfg->max_attempts && t->ntried < MAX_TRIED) {
+            rt_metrics_inc(t->rt->metrics, RT_M_RETRIES);
+            attempt(t);
+        } else {
+            fail_no_route(t);
+        }
+    }
+    leave(t);
+}
+
+/* ---------------------------------------------------------------- attempts */
+
+static const struct rt_upstream_cbs upstream_cbs = {on_up_head, on_up_body, on_up_done};
+
+static uint64_t ms(double seconds)
+{
+    return seconds > 0 ? (uint64_t)llround(seconds * 1000.0) : 0;
+}
+
+/* Sends the request to t->inst (slot already held). */
+static void send_upstream(struct transfer *t, bool fresh)
+{
+    const struct rt_config *cfg = t->rt->cfg;
+    struct rt_instance *inst = t->inst;
+
+    inst->requests++;
+    snprintf(t->instance, sizeof(t->instance), "%s", inst->name);
+    buf_reset(&t->head);
+    if (rt_headers_build_request(&t->head, t->req, inst->host, inst->port) < 0) {
+        release_slot(t);
+        reply_error(t, 431, "headers_too_large", "request headers too large to forward");
+        return;
+    }
+    struct rt_upstream_opts o = {
+        .head = {t->head.data, t->head.len},
+        .body = t->req->body,
+        .head_request = t->req->method == HTTP_HEAD,
+        .fresh = fresh,
+        .connect_timeout_ms = ms(cfg->connect_timeout),
+        .first_byte_timeout_ms = ms(cfg->first_byte_timeout),
+        .total_timeout_ms = ms(cfg->proxy_timeout),
+    };
+    t->up = rt_upstream_start(inst->pool, &o, &upstream_cbs, t);
+}
+
+/* Picks the next instance (not tried yet), takes a slot on it and sends the request. */
+static void attempt(struct transfer *t)
+{
+    const struct rt_config *cfg = t->rt->cfg;
+    struct rt_pick pick;
+
+    if (t->req == NULL) {
+        finish(t, 499);
+        return;
+    }
+    struct rt_pick_req pr = {
+        .policy = cfg->policy,
+        .model = t->ex.has_model ? t->ex.model : NULL,
+        .key = t->ex.has_key ? t->ex.key : NULL,
+        .key_len = t->ex.has_key ? t->ex.key_len : 0,
+        .size_known = t->ex.json_ok,
+        .content_bytes = t->ex.content_bytes,
+        .cache_type_threshold = (size_t)cfg->cache_type_threshold,
+        .balance_factor = cfg->balance_factor,
+        .exclude = t->tried,
+        .nexclude = t->ntried,
+        .now_ms = uv_now(t->rt->loop),
+        .now_s = wallclock_now(),
+    };
+    if (rt_balancer_pick(t->rt->services, &pr, &pick) < 0) {
+        fail_no_route(t);
+        return;
+    }
+    snprintf(t->route, sizeof(t->route), "%s %s%s", rt_policy_name(cfg->policy),
+             t->ntried > 0 ? "retry " : "", pick.reason);
+    t->inst = pick.inst;
+    rt_instance_ref(t->inst);
+    t->inst->in_flight++;
+    t->rt->in_flight++;
+    t->tried[t->ntried++] = t->inst;
+    send_upstream(t, false);
+}
+
+void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
+{
+    struct transfer *t = xcalloc(1, sizeof(*t));
+
+    t->rt = rt;
+    t->req = req;
+    t->start_ns = uv_hrtime();
+    buf_init(&t->head, 256 * 1024);
+    snprintf(t->method, sizeof(t->method), "%s", req->method_name);
+    snprintf(t->path, sizeof(t->path), "%.*s", (int)req->path.len, req->path.ptr);
+    http_reply_on_abort(req, on_client_abort, t);
+    http_reply_on_drain(req, on_client_drain, t);
+    if (req->body.len > 0)
+        rt_extract_body(req->body.ptr, req->body.len, &t->ex);
+    t->depth++;
+    attempt(t);
+    t->depth--;
+    maybe_free(t);
+}

@@ -1,0 +1,32 @@
+/* The router's shared context: configuration, the instance table, and the modules that act on
+ * them. Each module keeps its own state; this struct only wires them together (main.c fills it).
+ * Depends on nothing but forward declarations. */
+#ifndef SVC_ROUTER_ROUTER_H
+#define SVC_ROUTER_ROUTER_H
+
+#include <stdint.h>
+
+#include <uv.h>
+
+struct rt_config;
+struct rt_services;
+struct rt_metrics;
+struct rt_discovery;
+struct rt_health;
+struct http_client;
+struct http_server;
+
+struct rt_router {
+    uv_loop_t *loop;
+    const struct rt_config *cfg;
+    struct rt_services *services;
+    struct rt_metrics *metrics;
+    struct http_client *client;     /* discovery and probes (libcurl) */
+    struct rt_discovery *discovery; /* NULL without --registry-url */
+    struct rt_health *health;
+    struct http_server *server;
+    unsigned in_flight; /* proxied requests in progress */
+    double start_time;  /* wall clock */
+};
+
+#endif

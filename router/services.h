@@ -1,0 +1,138 @@
+/* The router's table of model-server instances and the per-model views used for routing.
+ * Instances come from registry discovery and the static-services file; each keeps its health
+ * (active probe, passive ejection), its load (the router's own exact in-flight count and the
+ * engine load from heartbeats), counters, and its upstream connection pool. Instances are
+ * reference-counted: one removed from the table stays alive until the last transfer using it
+ * releases it. Per-model views (members, consistent-hash ring, round-robin cursor, load sums)
+ * are rebuilt only when membership changes, so routing a request costs O(log n).
+ * Depends on common/ and router/ring, router/upstream. Loop thread only. */
+#ifndef SVC_ROUTER_SERVICES_H
+#define SVC_ROUTER_SERVICES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cJSON.h>
+#include <uv.h>
+
+#include "prom.h"
+
+struct rt_pool;
+struct rt_ring;
+
+/* Engine-reported load from the latest heartbeat (DESIGN.md section 5). */
+struct rt_engine_load {
+    bool present;
+    double in_flight, running, waiting, kv_usage;
+    double updated; /* Unix seconds, as reported */
+};
+
+enum rt_source {
+    RT_SOURCE_REGISTRY,
+    RT_SOURCE_STATIC_FILE,
+};
+
+struct rt_instance {
+    char *name;
+    char *host;
+    int port;
+    char *url;            /* base URL requests go to, e.g. "http://10.0.0.5:8100" */
+    char *babysitter_url; /* "http://host:port+1" */
+    char **models;        /* NULL-terminated */
+    size_t nmodels;
+    cJSON *metadata;        /* owned; never NULL */
+    const char *cache_type; /* borrowed from metadata: "paged", "static" or NULL */
+    unsigned weight;
+    enum rt_source source;
+    bool is_static; /* metadata.static == true: never dropped when the registry forgets it */
+    bool routable; /* metadata.type == "openai-api" (static-file entries: unless typed otherwise) */
+    bool registry_healthy; /* the registry's is_healthy (always true for static-file entries) */
+
+    /* health */
+    bool probe_ok;                 /* last active probe (true until a probe fails) */
+    unsigned consecutive_failures; /* transport failures since the last success */
+    unsigned ejections;            /* consecutive ejections, for the backoff */
+    uint64_t ejected_until_ms;     /* loop time; 0 = not ejected */
+    double last_probe_s;           /* probe latency in seconds (reference "response_time") */
+    double last_seen_ms;           /* loop time this instance was last listed by the registry */
+
+    /* load */
+    unsigned in_flight; /* requests this router has on it right now (exact) */
+    struct rt_engine_load engine;
+
+    /* counters */
+    uint64_t requests; /* proxied requests sent (each attempt once) */
+    uint64_t errors;   /* transport failures and timeouts */
+    uint64_t ejections_total;
+    struct prom_histogram latency; /* seconds, request start to response end */
+    struct prom_histogram ttfb;    /* seconds, request start to upstream response head */
+
+    struct rt_pool *pool; /* upstream keep-alive connections */
+    unsigned refs;        /* table membership + transfers */
+    bool in_table;
+    uint32_t generation; /* services generation when last (re)described */
+};
+
+/* A per-model routing view: the routable instances serving `model` (or every routable instance
+ * for the "" view used when a request names no model). */
+struct rt_model_view {
+    char *model;
+    struct rt_instance **members; /* borrowed; valid until the next rebuild */
+    size_t n;
+    struct rt_ring *ring; /* over member names */
+    uint64_t rr_cursor;   /* survives rebuilds */
+    uint32_t generation;  /* of the services table when built */
+};
+
+struct rt_services;
+
+/* Creates an empty table; each instance's pool keeps up to `pool_idle` idle upstream
+ * connections. `loop` is borrowed. Never NULL. */
+struct rt_services *rt_services_new(uv_loop_t *loop, unsigned pool_idle);
+/* Drops every instance (closing their pools) and frees the table once unreferenced. NULL-safe. */
+void rt_services_free(struct rt_services *s);
+
+/* Description of an instance as found by discovery or in the static file. Strings and
+ * `metadata` are borrowed; rt_services_upsert copies what it keeps. */
+struct rt_instance_desc {
+    const char *name;
+    const char *host;
+    int port;
+    const char *url;       /* NULL = "http://host:port" */
+    const cJSON *metadata; /* may be NULL */
+    unsigned weight;       /* 0 = 1 */
+    bool registry_healthy;
+    enum rt_source source;
+    const cJSON *load; /* the record's "load" object, may be NULL */
+};
+
+/* Adds or updates an instance; marks it seen now. Returns it (borrowed). */
+struct rt_instance *rt_services_upsert(struct rt_services *s, const struct rt_instance_desc *d);
+/* Removes the instance from the table (transfers holding it keep it alive). */
+void rt_services_remove(struct rt_services *s, struct rt_instance *inst);
+struct rt_instance *rt_services_find(const struct rt_services *s, const char *name);
+/* All instances in the table, in name order (borrowed array valid until the next change). */
+struct rt_instance *const *rt_services_all(const struct rt_services *s, size_t *n);
+/* Incremented on every membership or routing-relevant change. */
+uint32_t rt_services_generation(const struct rt_services *s);
+
+/* The routing view for `model` ("" or NULL = every routable instance); NULL when no routable
+ * instance serves it. Borrowed; valid until the table changes. */
+struct rt_model_view *rt_services_view(struct rt_services *s, const char *model);
+
+/* Health and load. `now_ms` is loop time. */
+bool rt_instance_is_eligible(const struct rt_instance *inst, uint64_t now_ms);
+/* Load used for balancing: max(own in-flight, engine running+waiting when fresh). */
+unsigned rt_instance_load(const struct rt_instance *inst, double now_s);
+/* The instance answered (any HTTP response, or a probe succeeded): clears failures/ejection. */
+void rt_instance_note_success(struct rt_instance *inst);
+/* A transport failure or timeout. Ejects the instance with exponential backoff (1 s doubling
+ * up to 60 s) once `threshold` consecutive failures are reached. Returns true if it ejected. */
+bool rt_instance_note_failure(struct rt_instance *inst, unsigned threshold, uint64_t now_ms);
+
+/* Reference counting for transfers. */
+void rt_instance_ref(struct rt_instance *inst);
+void rt_instance_unref(struct rt_instance *inst);
+
+#endif

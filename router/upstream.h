@@ -1,0 +1,72 @@
+/* HTTP/1.1 client for proxied requests: a keep-alive connection pool per instance on libuv,
+ * responses parsed with llhttp and handed over as they arrive (head, then body bytes), with
+ * connect, first-byte and total timeouts. The proxy path uses this instead of libcurl because
+ * it costs one write and one read per request on a warm connection and no per-request setup.
+ * Idle pooled connections keep reading so that a server closing them is noticed at once.
+ * Depends on libuv, llhttp and common/. Loop thread only. */
+#ifndef SVC_ROUTER_UPSTREAM_H
+#define SVC_ROUTER_UPSTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "buf.h"
+#include "http_request.h"
+
+struct rt_pool;
+struct rt_upstream;
+
+/* The response head arrived (1xx responses are skipped). `content_length` is -1 when the body is
+ * chunked or delimited by the connection closing. Headers are valid during the call. */
+typedef void (*rt_upstream_head_cb)(void *ud, int status, const struct http_header *headers,
+                                    size_t n, long long content_length);
+/* Body bytes. Return true to stop reading from the server until rt_upstream_resume(). */
+typedef bool (*rt_upstream_body_cb)(void *ud, const char *data, size_t len);
+/* The exchange ended: rc = 0 when the whole response arrived; otherwise UV_ETIMEDOUT,
+ * UV_ECONNREFUSED, UV_ECONNRESET, UV_EOF (closed early), SVC_EPARSE (malformed response), or a
+ * resolver/socket error. `started` tells whether any response byte had arrived (a request that
+ * failed before that may be retried elsewhere). `stale` is set when a reused keep-alive
+ * connection failed before any response byte: the server closed it while idle, so the request
+ * can be re-sent on a fresh connection without counting a fault. The handle is freed after
+ * this returns. */
+typedef void (*rt_upstream_done_cb)(void *ud, int rc, bool started, bool stale);
+
+struct rt_upstream_cbs {
+    rt_upstream_head_cb on_head;
+    rt_upstream_body_cb on_body;
+    rt_upstream_done_cb on_done;
+};
+
+struct rt_upstream_opts {
+    struct slice head; /* complete request head incl. the blank line; borrowed until done */
+    struct slice body; /* borrowed until done (bytes not written at once are copied) */
+    bool head_request; /* HEAD: the response has no body whatever its headers say */
+    bool fresh;        /* do not reuse an idle connection */
+    uint64_t connect_timeout_ms;
+    uint64_t first_byte_timeout_ms; /* from the request being sent; 0 = none */
+    uint64_t total_timeout_ms;      /* from start to the end of the body; 0 = none */
+};
+
+/* Creates a pool for host:port keeping at most `max_idle` idle connections (host: IPv4/IPv6
+ * literal or name, resolved asynchronously and cached). Never NULL. */
+struct rt_pool *rt_pool_new(uv_loop_t *loop, const char *host, int port, unsigned max_idle);
+/* Closes idle connections; connections in use close when their exchange ends; the pool memory
+ * goes with the last of them. NULL-safe. */
+void rt_pool_free(struct rt_pool *p);
+/* Closes every idle connection (e.g. after the instance failed). */
+void rt_pool_flush(struct rt_pool *p);
+size_t rt_pool_idle_count(const struct rt_pool *p);
+size_t rt_pool_active_count(const struct rt_pool *p);
+
+/* Sends a request. The callbacks run later, never from inside this call. Never NULL. */
+struct rt_upstream *rt_upstream_start(struct rt_pool *p, const struct rt_upstream_opts *o,
+                                      const struct rt_upstream_cbs *cbs, void *ud);
+/* Resumes reading after on_body asked to stop. */
+void rt_upstream_resume(struct rt_upstream *u);
+/* Abandons the exchange: no callback runs afterwards; the connection is closed. */
+void rt_upstream_abort(struct rt_upstream *u);
+
+#endif
