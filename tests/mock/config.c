@@ -1,0 +1,109 @@
+/* infini-mock's flag table and model-list parsing. Depends on common/cli, common/err and
+ * common/xalloc. */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "err.h"
+#include "kvcache.h"
+#include "xalloc.h"
+
+#define F(field) offsetof(struct mock_config, field)
+
+static const struct cli_opt mock_config_opts[] = {
+    {"port", CLI_INT, F(port), "8100", NULL, "port to listen on (0 = any)", 0, 65535},
+    {"bind|host", CLI_STR, F(bind), "0.0.0.0", NULL, "address to listen on", 0, 0},
+    {"port-file", CLI_STR, F(port_file), NULL, NULL, "write the bound port to this file", 0, 0},
+    {"models", CLI_STR, F(models), "model-1", NULL,
+     "comma-separated model ids; the first is the default", 0, 0},
+    {"name", CLI_STR, F(name), "", NULL, "instance name (default mock-<port>)", 0, 0},
+    {"block-size", CLI_INT, F(block_size), "16", NULL, "tokens per KV cache block", 1, 4096},
+    {"kv-blocks", CLI_INT, F(kv_blocks), "2048", NULL, "prefix cache capacity in blocks", 1,
+     MOCK_KVCACHE_MAX_BLOCKS},
+    {"prefill-tok-per-s", CLI_DOUBLE, F(prefill_tok_per_s), "8000", NULL,
+     "uncached prompt tokens prefilled per second", 1e-3, 1e15},
+    {"decode-ms-per-token", CLI_DOUBLE, F(decode_ms_per_token), "5", NULL,
+     "milliseconds per generated token", 0, 60000},
+    {"max-batch", CLI_INT, F(max_batch), "8", NULL,
+     "requests running at once; more wait in a FIFO queue", 1, 1000000},
+    {"chars-per-token", CLI_INT, F(chars_per_token), "4", NULL, "prompt bytes per token", 1, 64},
+    {"max-tokens-default", CLI_INT, F(max_tokens_default), "16", NULL,
+     "completion tokens when a request sets no max_tokens", 1, 65536},
+    {"fail-rate", CLI_DOUBLE, F(fail_rate), "0", NULL,
+     "fraction of generation requests answered with --status-code", 0, 1},
+    {"status-code", CLI_INT, F(status_code), "500", NULL, "status of injected failures", 400, 599},
+    {"stall-ms", CLI_INT, F(stall_ms), "0", NULL, "delay before any byte of a generation response",
+     0, 3600000},
+    {"drop-after-chunks", CLI_INT, F(drop_after_chunks), "0", NULL,
+     "close streams abruptly after N SSE chunks (0 = never)", 0, 1000000},
+    {"log-level", CLI_STR, F(log_level), "info", NULL, "error, warn, info or debug", 0, 0},
+    {"access-log", CLI_STR, F(access_log), "off", NULL,
+     "access log: off, - (stdout) or a file path", 0, 0},
+    {"drain-timeout", CLI_DOUBLE, F(drain_timeout), "10", NULL,
+     "seconds in-flight requests get at shutdown", 0, 3600},
+    {"seed", CLI_INT, F(seed), "42", NULL, "seed of the --fail-rate random generator", 0,
+     2147483647},
+    {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
+};
+
+static const struct cli_info mock_config_info = {
+    .prog = "infini-mock",
+    .summary = "Simulated OpenAI-compatible model server with a prefix cache and timing model.",
+};
+
+/* Splits --models on commas; items are trimmed and must be non-empty and distinct. */
+static int split_models(struct mock_config *cfg, struct err_msg *err)
+{
+    const char *p = cfg->models;
+
+    for (;;) {
+        const char *comma = strchr(p, ',');
+        struct slice item = {p, comma != NULL ? (size_t)(comma - p) : strlen(p)};
+        item = slice_trim(item);
+        if (item.len == 0) {
+            err_set(err, 0, 0, "--models: empty model id in '%s'", cfg->models);
+            return SVC_EBADCONFIG;
+        }
+        if (cfg->nmodels == MOCK_CONFIG_MAX_MODELS) {
+            err_set(err, 0, 0, "--models: more than %d models", MOCK_CONFIG_MAX_MODELS);
+            return SVC_EBADCONFIG;
+        }
+        char *id = xstrndup(item.ptr, item.len);
+        for (size_t i = 0; i < cfg->nmodels; i++) {
+            if (strcmp(cfg->model_ids[i], id) == 0) {
+                err_set(err, 0, 0, "--models: '%s' listed twice", id);
+                free(id);
+                return SVC_EBADCONFIG;
+            }
+        }
+        cfg->model_ids[cfg->nmodels++] = id;
+        if (comma == NULL)
+            return 0;
+        p = comma + 1;
+    }
+}
+
+int mock_config_parse(struct mock_config *cfg, int argc, char **argv, struct err_msg *err)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    int rc = cli_parse(mock_config_opts, cfg, argc, argv, &mock_config_info, NULL, err);
+    if (rc != 0)
+        return rc;
+    return split_models(cfg, err);
+}
+
+void mock_config_free(struct mock_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    cli_free(mock_config_opts, cfg);
+    for (size_t i = 0; i < cfg->nmodels; i++) {
+        free(cfg->model_ids[i]);
+        cfg->model_ids[i] = NULL;
+    }
+    cfg->nmodels = 0;
+}
