@@ -48,7 +48,7 @@ static bool parse_record(const cJSON *rec, struct rt_instance_desc *d)
 }
 
 /* Drops registry instances not listed for longer than the grace period (unless static). */
-static void expire_vanished(struct rt_router *rt, double seen_mark_ms)
+static void expire_vanished(struct rt_router *rt, uint64_t epoch)
 {
     size_t n;
     struct rt_instance *const *all = rt_services_all(rt->services, &n);
@@ -57,7 +57,7 @@ static void expire_vanished(struct rt_router *rt, double seen_mark_ms)
 
     for (size_t i = n; i-- > 0;) {
         struct rt_instance *inst = all[i];
-        if (inst->source != RT_SOURCE_REGISTRY || inst->last_seen_ms >= seen_mark_ms)
+        if (inst->source != RT_SOURCE_REGISTRY || inst->seen_epoch == epoch)
             continue;
         /* Not in this answer: no traffic while gone, removal after the grace period. */
         inst->registry_healthy = false;
@@ -71,8 +71,7 @@ int rt_discovery_apply(struct rt_router *rt, const char *body, size_t len)
     struct err_msg err;
     cJSON *root = json_parse(body, len, &err);
     const cJSON *list = json_get_array(root, "services");
-    /* uv_now is fixed for this loop iteration: records upserted below are stamped with it. */
-    double mark = (double)uv_now(rt->loop);
+    uint64_t epoch = ++rt->discovery_epoch;
     int applied = 0, skipped = 0;
 
     if (list == NULL) {
@@ -88,12 +87,12 @@ int rt_discovery_apply(struct rt_router *rt, const char *body, size_t len)
         const char *type = json_get_string(d.metadata, "type");
         if (type == NULL || strcmp(type, "openai-api") != 0)
             continue; /* babysitter self-records and other non-model services */
-        rt_services_upsert(rt->services, &d);
+        rt_services_upsert(rt->services, &d)->seen_epoch = epoch;
         applied++;
     }
     if (skipped > 0)
         log_warn("discovery", "skipped=%d malformed registry records ignored", skipped);
-    expire_vanished(rt, mark);
+    expire_vanished(rt, epoch);
     cJSON_Delete(root);
     return applied;
 }

@@ -26,6 +26,7 @@ struct rt_router {
     struct rt_health *health;
     struct http_server *server;
     unsigned in_flight; /* proxied requests in progress */
+    uint64_t discovery_epoch;       /* registry answers applied so far */
     double start_time;  /* wall clock */
 };
 

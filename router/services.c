@@ -352,7 +352,7 @@ static void view_build(struct rt_services *s, struct rt_model_view *v)
             v->members[v->n++] = s->all[i];
         }
     }
-    v->ring = rt_ring_new(names, v->n, RING_VNODES);
+    v->ring = rt_ring_new(names, v->n, 0); /* the ring's measured default */
     v->generation = s->generation;
     free(names);
 }

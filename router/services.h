@@ -56,6 +56,7 @@ struct rt_instance {
     uint64_t ejected_until_ms;     /* loop time; 0 = not ejected */
     double last_probe_s;           /* probe latency in seconds (reference "response_time") */
     double last_seen_ms;           /* loop time this instance was last listed by the registry */
+    uint64_t seen_epoch;           /* discovery answer that last listed it */
 
     /* load */
     unsigned in_flight; /* requests this router has on it right now (exact) */

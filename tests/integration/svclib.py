@@ -147,7 +147,8 @@ class Proc:
             if self.wait(timeout) is None:
                 os.kill(self.pid, signal.SIGKILL)
                 self.popen.wait(5)
-        self._log.close()
+        if not self._log.closed:
+            self._log.close()
         return self.popen.returncode
 
     def get(self, path, **kw):
@@ -192,8 +193,7 @@ class ProcTestCase(unittest.TestCase):
     def tearDown(self):
         failed = self._failed()
         for p in reversed(self.procs):
-            if p.alive():
-                p.stop()
+            p.stop()
         if failed or os.environ.get("INFINI_IT_VERBOSE"):
             for p in self.procs:
                 print("\n----- %s log -----\n%s" % (p.name, p.log()[-6000:]))
