@@ -82,6 +82,18 @@ int buf_putc(struct buf *b, char c)
     return buf_append(b, &c, 1);
 }
 
+int buf_append_uint(struct buf *b, unsigned long long v)
+{
+    char digits[24];
+    size_t at = sizeof(digits);
+
+    do {
+        digits[--at] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    return buf_append(b, digits + at, sizeof(digits) - at);
+}
+
 int buf_appendf(struct buf *b, const char *fmt, ...)
 {
     va_list ap;

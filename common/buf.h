@@ -36,6 +36,8 @@ int buf_append(struct buf *b, const void *p, size_t n);
 int buf_append_str(struct buf *b, const char *s);
 int buf_append_slice(struct buf *b, struct slice s);
 int buf_putc(struct buf *b, char c);
+/* Appends `v` in decimal, without printf (for hot paths). 0, or SVC_ELIMIT (buffer unchanged). */
+int buf_append_uint(struct buf *b, unsigned long long v);
 /* printf-style append. 0, or SVC_ELIMIT (buffer unchanged). */
 int buf_appendf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first `n` bytes (all of them if n >= len). */

@@ -230,13 +230,24 @@ static void format_head(struct http_conn *c, struct buf *out, int status, const 
         keep = false;
     if (!keep)
         c->close_after = true;
-    buf_appendf(out, "HTTP/1.1 %d %s\r\n", status, http_status_reason(status));
-    if (ctype != NULL)
-        buf_appendf(out, "Content-Type: %s\r\n", ctype);
-    if (length >= 0 && status != 204 && status != 304)
-        buf_appendf(out, "Content-Length: %lld\r\n", length);
-    else if (c->resp_chunked)
+    /* Every response goes through here: no printf (it cost ~15% of a small request's CPU). */
+    buf_append_str(out, "HTTP/1.1 ");
+    buf_append_uint(out, (unsigned)status);
+    buf_putc(out, ' ');
+    buf_append_str(out, http_status_reason(status));
+    buf_append(out, "\r\n", 2);
+    if (ctype != NULL) {
+        buf_append_str(out, "Content-Type: ");
+        buf_append_str(out, ctype);
+        buf_append(out, "\r\n", 2);
+    }
+    if (length >= 0 && status != 204 && status != 304) {
+        buf_append_str(out, "Content-Length: ");
+        buf_append_uint(out, (unsigned long long)length);
+        buf_append(out, "\r\n", 2);
+    } else if (c->resp_chunked) {
         buf_append_str(out, "Transfer-Encoding: chunked\r\n");
+    }
     buf_append(out, c->extra.data != NULL ? c->extra.data : "", c->extra.len);
     if (!keep)
         buf_append_str(out, "Connection: close\r\n");

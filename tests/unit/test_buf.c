@@ -70,5 +70,27 @@ TEST(read_file_missing)
     buf_free(&b);
 }
 
+TEST(append_uint)
+{
+    struct buf b;
+
+    buf_init(&b, 64);
+    ASSERT_OK(buf_append_uint(&b, 0));
+    ASSERT_OK(buf_putc(&b, ' '));
+    ASSERT_OK(buf_append_uint(&b, 7));
+    ASSERT_OK(buf_putc(&b, ' '));
+    ASSERT_OK(buf_append_uint(&b, 1234567890));
+    ASSERT_OK(buf_putc(&b, ' '));
+    ASSERT_OK(buf_append_uint(&b, 18446744073709551615ULL));
+    ASSERT_STR_EQ(buf_cstr(&b), "0 7 1234567890 18446744073709551615");
+    buf_free(&b);
+    /* Past the maximum: refused, buffer unchanged. */
+    buf_init(&b, 3);
+    ASSERT_OK(buf_append_uint(&b, 12));
+    ASSERT_EQ(buf_append_uint(&b, 34), SVC_ELIMIT);
+    ASSERT_STR_EQ(buf_cstr(&b), "12");
+    buf_free(&b);
+}
+
 HARNESS_MAIN(CASE(append_respects_max), CASE(appendf_large_and_consume), CASE(slices),
-             CASE(read_file_missing))
+             CASE(read_file_missing), CASE(append_uint))
