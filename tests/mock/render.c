@@ -102,34 +102,65 @@ static const char *id_prefix(const struct mock_render_reply *r)
     return r->api == MOCK_RENDER_CHAT ? "chatcmpl-" : "cmpl-";
 }
 
+/* The hot path appends strings and integers directly: printf cost more than everything else
+ * this file does for a small response. */
+static void append_int(struct buf *out, long long v)
+{
+    if (v < 0) {
+        buf_putc(out, '-');
+        buf_append_uint(out, (unsigned long long)-(v + 1) + 1);
+        return;
+    }
+    buf_append_uint(out, (unsigned long long)v);
+}
+
 static void append_usage(struct buf *out, const struct mock_render_reply *r)
 {
-    buf_appendf(out,
-                "\"usage\":{\"completion_tokens\":%d,\"prompt_tokens\":%d,"
-                "\"prompt_tokens_details\":{\"cached_tokens\":%d},\"total_tokens\":%lld}",
-                r->completion_tokens, r->prompt_tokens, r->cached_tokens,
-                (long long)r->prompt_tokens + r->completion_tokens);
+    buf_append_str(out, "\"usage\":{\"completion_tokens\":");
+    append_int(out, r->completion_tokens);
+    buf_append_str(out, ",\"prompt_tokens\":");
+    append_int(out, r->prompt_tokens);
+    buf_append_str(out, ",\"prompt_tokens_details\":{\"cached_tokens\":");
+    append_int(out, r->cached_tokens);
+    buf_append_str(out, "},\"total_tokens\":");
+    append_int(out, (long long)r->prompt_tokens + r->completion_tokens);
+    buf_putc(out, '}');
 }
 
 /* `"created":..,"id":..,"model":..,"object":..` — the keys that follow "choices". */
 static void append_envelope(struct buf *out, const struct mock_render_reply *r, const char *object)
 {
-    buf_appendf(out, ",\"created\":%lld,\"id\":\"%s%llu\",\"model\":%s,\"object\":\"%s\"",
-                r->created, id_prefix(r), (unsigned long long)r->id, r->words->model_json, object);
+    buf_append_str(out, ",\"created\":");
+    append_int(out, r->created);
+    buf_append_str(out, ",\"id\":\"");
+    buf_append_str(out, id_prefix(r));
+    buf_append_uint(out, r->id);
+    buf_append_str(out, "\",\"model\":");
+    buf_append_str(out, r->words->model_json);
+    buf_append_str(out, ",\"object\":\"");
+    buf_append_str(out, object);
+    buf_putc(out, '"');
+}
+
+/* `{"finish_reason":"<r>"` or `{"finish_reason":null`, opening a choice object. */
+static void append_finish(struct buf *out, const char *reason)
+{
+    if (reason == NULL) {
+        buf_append_str(out, "\"finish_reason\":null");
+        return;
+    }
+    buf_append_str(out, "\"finish_reason\":\"");
+    buf_append_str(out, reason);
+    buf_putc(out, '"');
 }
 
 void mock_render_completion(struct buf *out, const struct mock_render_reply *r)
 {
-    if (r->api == MOCK_RENDER_CHAT)
-        buf_appendf(out,
-                    "{\"choices\":[{\"finish_reason\":\"%s\",\"index\":0,\"logprobs\":null,"
-                    "\"message\":{\"content\":\"",
-                    r->finish_reason);
-    else
-        buf_appendf(out,
-                    "{\"choices\":[{\"finish_reason\":\"%s\",\"index\":0,\"logprobs\":null,"
-                    "\"text\":\"",
-                    r->finish_reason);
+    buf_append_str(out, "{\"choices\":[{");
+    append_finish(out, r->finish_reason);
+    buf_append_str(out, r->api == MOCK_RENDER_CHAT
+                            ? ",\"index\":0,\"logprobs\":null,\"message\":{\"content\":\""
+                            : ",\"index\":0,\"logprobs\":null,\"text\":\"");
     for (int i = 0; i < r->completion_tokens; i++)
         append_word(out, r->words, i);
     buf_append_str(out, r->api == MOCK_RENDER_CHAT ? "\",\"role\":\"assistant\"}}]" : "\"}]");
@@ -160,16 +191,14 @@ void mock_render_chunk(struct buf *out, const struct mock_render_reply *r, int t
 void mock_render_final_chunk(struct buf *out, const struct mock_render_reply *r)
 {
     if (r->api == MOCK_RENDER_CHAT) {
-        buf_appendf(out,
-                    "data: {\"choices\":[{\"delta\":{},\"finish_reason\":\"%s\",\"index\":0,"
-                    "\"logprobs\":null}]",
-                    r->finish_reason);
+        buf_append_str(out, "data: {\"choices\":[{\"delta\":{},");
+        append_finish(out, r->finish_reason);
+        buf_append_str(out, ",\"index\":0,\"logprobs\":null}]");
         append_envelope(out, r, "chat.completion.chunk");
     } else {
-        buf_appendf(out,
-                    "data: {\"choices\":[{\"finish_reason\":\"%s\",\"index\":0,"
-                    "\"logprobs\":null,\"text\":\"\"}]",
-                    r->finish_reason);
+        buf_append_str(out, "data: {\"choices\":[{");
+        append_finish(out, r->finish_reason);
+        buf_append_str(out, ",\"index\":0,\"logprobs\":null,\"text\":\"\"}]");
         append_envelope(out, r, "text_completion");
     }
     buf_append_str(out, "}\n\n");
