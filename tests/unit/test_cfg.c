@@ -211,6 +211,33 @@ TEST(load_master_fixture)
     toml_free(tree);
 }
 
+TEST(load_without_keeping_tree)
+{
+    struct small {
+        int port;
+        char *name;
+    } c = {0};
+    static const struct cfg_key small_keys[] = {
+        CFG_KEY("port", CFG_PORT, offsetof(struct small, port), "1"),
+        CFG_KEY("name", CFG_STR, offsetof(struct small, name), NULL),
+        CFG_KEY_END,
+    };
+    struct warnings w = {0};
+    struct err_msg err = {0};
+
+    /* No CFG_TABLE key, so the tree may be dropped right away. */
+    ASSERT_OK(cfg_load_file(fixture_path("master.toml"), small_keys, &c, 0, collect_warning, &w,
+                            NULL, &err));
+    ASSERT_EQ(c.port, 8100);
+    ASSERT_STR_EQ(c.name, "master-9g_8b_thinking");
+    ASSERT_EQ(w.count, 5); /* host, registry_url, router_url, babysitter, backend */
+    ASSERT_STR_EQ(w.msg[4], "backend: unknown key");
+    ASSERT_EQ(w.line[4], 13);
+    ASSERT_EQ(w.col[4], 2);
+    cfg_free(small_keys, &c);
+    ASSERT_NULL(c.name);
+}
+
 TEST(string_array_keeps_argument_with_spaces)
 {
     struct bs_config c = {0};
@@ -657,12 +684,12 @@ TEST(missing_file_names_path)
 }
 
 HARNESS_MAIN(CASE(defaults_applied), CASE(file_values_override_defaults), CASE(load_master_fixture),
-             CASE(string_array_keeps_argument_with_spaces), CASE(table_is_borrowed_from_tree),
-             CASE(int_range_both_ends), CASE(int64_range_both_ends), CASE(port_range),
-             CASE(bool_values), CASE(double_range_both_ends), CASE(seconds_values),
-             CASE(milliseconds_values), CASE(enum_values), CASE(string_values),
-             CASE(string_array_errors), CASE(env_map), CASE(unknown_keys_warn_with_position),
-             CASE(unknown_key_strict_is_error), CASE(nested_unknown_table),
-             CASE(prefix_table_wrong_type), CASE(set_string_overrides_file),
-             CASE(set_string_errors), CASE(cfg_free_leaves_nulls), CASE(error_format_file_line_col),
-             CASE(missing_file_names_path))
+             CASE(load_without_keeping_tree), CASE(string_array_keeps_argument_with_spaces),
+             CASE(table_is_borrowed_from_tree), CASE(int_range_both_ends),
+             CASE(int64_range_both_ends), CASE(port_range), CASE(bool_values),
+             CASE(double_range_both_ends), CASE(seconds_values), CASE(milliseconds_values),
+             CASE(enum_values), CASE(string_values), CASE(string_array_errors), CASE(env_map),
+             CASE(unknown_keys_warn_with_position), CASE(unknown_key_strict_is_error),
+             CASE(nested_unknown_table), CASE(prefix_table_wrong_type),
+             CASE(set_string_overrides_file), CASE(set_string_errors), CASE(cfg_free_leaves_nulls),
+             CASE(error_format_file_line_col), CASE(missing_file_names_path))

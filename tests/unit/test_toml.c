@@ -638,6 +638,25 @@ TEST(value_positions)
     toml_free(t);
 }
 
+TEST(accessors_check_types)
+{
+    struct toml_table *t = PARSE("i = 1\ns = \"x\"\nd = 1979-05-27\na = [1]\n[t]\n");
+    static const char *const names[] = {"string",   "integer", "float", "boolean",
+                                        "datetime", "array",   "table"};
+
+    ASSERT_NULL(toml_value_string(GET(t, "i"), NULL));
+    ASSERT_NULL(toml_value_string(NULL, NULL));
+    ASSERT_NULL(toml_value_datetime(GET(t, "s"), NULL));
+    ASSERT_STR_EQ(toml_value_datetime(GET(t, "d"), NULL), "1979-05-27");
+    ASSERT_NULL(toml_value_array(GET(t, "t")));
+    ASSERT_NULL(toml_value_table(GET(t, "a")));
+    ASSERT_NULL(toml_value_table(NULL));
+    ASSERT_NULL(toml_array_at(toml_value_array(GET(t, "a")), 1));
+    for (int i = TOML_STRING; i <= TOML_TABLE; i++)
+        ASSERT_STR_EQ(toml_type_name((enum toml_type)i), names[i]);
+    toml_free(t);
+}
+
 TEST(not_nul_terminated)
 {
     const char doc[] = "a = 12345";
@@ -740,6 +759,7 @@ TEST(error_bare_cr)
     EXPECT_ERR("s = \"\"\"a\rb\"\"\"\n", 1, 9, "bare carriage return");
     EXPECT_ERR("a = [1,\r2]\n", 1, 8, "bare carriage return");
     EXPECT_ERR("\r", 1, 1, "bare carriage return");
+    EXPECT_ERR("a = \rb\n", 1, 5, "bare carriage return");
 }
 
 TEST(error_missing_newline)
@@ -853,6 +873,7 @@ TEST(error_invalid_datetime)
     EXPECT_ERR("d = 1979-5-27\n", 1, 11, "invalid date-time");
     EXPECT_ERR("d = 1979-05-27X07:32:00\n", 1, 15, "invalid date-time");
     EXPECT_ERR("d = 1979-05-27T07:32:00ZZ\n", 1, 25, "invalid date-time");
+    EXPECT_ERR("d = 1979-05-27T07:32:00X\n", 1, 24, "invalid date-time");
 }
 
 TEST(error_inline_table_syntax)
@@ -1082,26 +1103,29 @@ TEST(fixture_invalid)
     }
 }
 
-HARNESS_MAIN(
-    CASE(empty_document_and_comments), CASE(bare_keys), CASE(quoted_keys), CASE(dotted_keys),
-    CASE(dotted_keys_in_inline_table), CASE(line_endings_and_bom), CASE(tables_and_subtables),
-    CASE(implicit_tables_and_dotted_subtables), CASE(array_of_tables),
-    CASE(array_of_tables_nested_subtables), CASE(document_order_iteration),
-    CASE(large_table_and_array_stay_linear), CASE(basic_string_escapes), CASE(unicode_escapes),
-    CASE(string_with_nul_keeps_length), CASE(literal_strings),
-    CASE(multiline_basic_trims_first_newline), CASE(multiline_line_ending_backslash),
-    CASE(multiline_adjacent_quotes), CASE(multiline_literal), CASE(integer_decimal),
-    CASE(integer_bases), CASE(integer_underscores), CASE(integer_limits), CASE(float_forms),
-    CASE(float_inf_nan), CASE(booleans), CASE(datetime_offset), CASE(datetime_local),
-    CASE(date_local), CASE(time_local), CASE(arrays_nested_mixed),
-    CASE(arrays_multiline_trailing_comma_comments), CASE(inline_tables), CASE(value_positions),
-    CASE(not_nul_terminated), CASE(error_duplicate_key), CASE(error_table_redefined),
-    CASE(error_key_over_other_type), CASE(error_dotted_keys_extend_header_table),
-    CASE(error_extend_inline_table), CASE(error_extend_static_array), CASE(error_invalid_utf8),
-    CASE(error_control_characters), CASE(error_bare_cr), CASE(error_missing_newline),
-    CASE(error_unterminated_string), CASE(error_unterminated_array_and_table),
-    CASE(error_invalid_escapes), CASE(error_integer_syntax), CASE(error_integer_overflow),
-    CASE(error_float_syntax), CASE(error_invalid_datetime), CASE(error_inline_table_syntax),
-    CASE(error_array_syntax), CASE(error_bad_keys_and_values), CASE(error_nesting_depth),
-    CASE(error_document_too_large), CASE(error_column_counts_characters), CASE(fixture_master),
-    CASE(fixture_slave), CASE(fixture_mock), CASE(fixture_everything), CASE(fixture_invalid))
+HARNESS_MAIN(CASE(empty_document_and_comments), CASE(bare_keys), CASE(quoted_keys),
+             CASE(dotted_keys), CASE(dotted_keys_in_inline_table), CASE(line_endings_and_bom),
+             CASE(tables_and_subtables), CASE(implicit_tables_and_dotted_subtables),
+             CASE(array_of_tables), CASE(array_of_tables_nested_subtables),
+             CASE(document_order_iteration), CASE(large_table_and_array_stay_linear),
+             CASE(basic_string_escapes), CASE(unicode_escapes), CASE(string_with_nul_keeps_length),
+             CASE(literal_strings), CASE(multiline_basic_trims_first_newline),
+             CASE(multiline_line_ending_backslash), CASE(multiline_adjacent_quotes),
+             CASE(multiline_literal), CASE(integer_decimal), CASE(integer_bases),
+             CASE(integer_underscores), CASE(integer_limits), CASE(float_forms),
+             CASE(float_inf_nan), CASE(booleans), CASE(datetime_offset), CASE(datetime_local),
+             CASE(date_local), CASE(time_local), CASE(arrays_nested_mixed),
+             CASE(arrays_multiline_trailing_comma_comments), CASE(inline_tables),
+             CASE(value_positions), CASE(accessors_check_types), CASE(not_nul_terminated),
+             CASE(error_duplicate_key), CASE(error_table_redefined),
+             CASE(error_key_over_other_type), CASE(error_dotted_keys_extend_header_table),
+             CASE(error_extend_inline_table), CASE(error_extend_static_array),
+             CASE(error_invalid_utf8), CASE(error_control_characters), CASE(error_bare_cr),
+             CASE(error_missing_newline), CASE(error_unterminated_string),
+             CASE(error_unterminated_array_and_table), CASE(error_invalid_escapes),
+             CASE(error_integer_syntax), CASE(error_integer_overflow), CASE(error_float_syntax),
+             CASE(error_invalid_datetime), CASE(error_inline_table_syntax),
+             CASE(error_array_syntax), CASE(error_bad_keys_and_values), CASE(error_nesting_depth),
+             CASE(error_document_too_large), CASE(error_column_counts_characters),
+             CASE(fixture_master), CASE(fixture_slave), CASE(fixture_mock),
+             CASE(fixture_everything), CASE(fixture_invalid))
