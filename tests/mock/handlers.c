@@ -17,11 +17,11 @@
 #include "daemon.h"
 #include "engine.h"
 #include "err.h"
+#include "hash.h"
 #include "http_reply.h"
 #include "http_request.h"
 #include "http_server.h"
 #include "json.h"
-#include "kvcache.h"
 #include "log.h"
 #include "metrics.h"
 #include "prom.h"
@@ -637,7 +637,7 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
     s->engine = mock_engine_new(loop, &p);
     s->seeds = xcalloc(cfg->nmodels, sizeof(*s->seeds));
     for (size_t i = 0; i < cfg->nmodels; i++)
-        s->seeds[i] = mock_kvcache_hash(cfg->model_ids[i], strlen(cfg->model_ids[i]), 0);
+        s->seeds[i] = hash64_str(cfg->model_ids[i]);
     mock_metrics_init(&s->metrics, cfg->model_ids, cfg->nmodels);
     s->rng = splitmix((uint64_t)cfg->seed);
     s->started = (long long)time(NULL);

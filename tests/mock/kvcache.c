@@ -1,110 +1,16 @@
-/* Prefix cache of the mock engine: XXH64 block hashes chained like vLLM's, and an LRU set of
- * them. The set is an open-addressing table (linear probing, backward-shift deletion, load at
- * most 1/2) of indexes into a fixed node array whose nodes form the LRU list, so lookups,
+/* Prefix cache of the mock engine: block hashes (common/hash) chained like vLLM's, and an LRU
+ * set of them. The set is an open-addressing table (linear probing, backward-shift deletion, load
+ * at most 1/2) of indexes into a fixed node array whose nodes form the LRU list, so lookups,
  * touches, inserts and evictions are O(1) and nothing is allocated after creation.
- * Pure; depends on libc and common/xalloc only. */
+ * Pure; depends on libc, common/hash and common/xalloc only. */
 #include "kvcache.h"
 
 #include <stdlib.h>
-#include <string.h>
 
+#include "hash.h"
 #include "xalloc.h"
 
 #define NIL UINT32_MAX
-
-/* ---------------------------------------------------------------- XXH64 */
-
-static const uint64_t P1 = 0x9E3779B185EBCA87ULL;
-static const uint64_t P2 = 0xC2B2AE3D27D4EB4FULL;
-static const uint64_t P3 = 0x165667B19E3779F9ULL;
-static const uint64_t P4 = 0x85EBCA77C2B2AE63ULL;
-static const uint64_t P5 = 0x27D4EB2F165667C5ULL;
-
-static inline uint64_t rotl(uint64_t x, int r)
-{
-    return (x << r) | (x >> (64 - r));
-}
-
-/* Little-endian reads through memcpy: no alignment or aliasing assumptions. */
-static inline uint64_t read64(const unsigned char *p)
-{
-    uint64_t v;
-
-    memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap64(v);
-#endif
-    return v;
-}
-
-static inline uint32_t read32(const unsigned char *p)
-{
-    uint32_t v;
-
-    memcpy(&v, p, sizeof(v));
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    v = __builtin_bswap32(v);
-#endif
-    return v;
-}
-
-static inline uint64_t round64(uint64_t acc, uint64_t input)
-{
-    acc += input * P2;
-    acc = rotl(acc, 31);
-    return acc * P1;
-}
-
-static inline uint64_t merge64(uint64_t acc, uint64_t val)
-{
-    acc ^= round64(0, val);
-    return acc * P1 + P4;
-}
-
-uint64_t mock_kvcache_hash(const void *data, size_t len, uint64_t seed)
-{
-    const unsigned char *p = data, *end = p + len;
-    uint64_t h;
-
-    if (len >= 32) {
-        uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-        const unsigned char *limit = end - 32;
-        do {
-            v1 = round64(v1, read64(p));
-            v2 = round64(v2, read64(p + 8));
-            v3 = round64(v3, read64(p + 16));
-            v4 = round64(v4, read64(p + 24));
-            p += 32;
-        } while (p <= limit);
-        h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-        h = merge64(h, v1);
-        h = merge64(h, v2);
-        h = merge64(h, v3);
-        h = merge64(h, v4);
-    } else {
-        h = seed + P5;
-    }
-    h += (uint64_t)len;
-    for (; p + 8 <= end; p += 8) {
-        h ^= round64(0, read64(p));
-        h = rotl(h, 27) * P1 + P4;
-    }
-    if (p + 4 <= end) {
-        h ^= (uint64_t)read32(p) * P1;
-        h = rotl(h, 23) * P2 + P3;
-        p += 4;
-    }
-    for (; p < end; p++) {
-        h ^= (uint64_t)*p * P5;
-        h = rotl(h, 11) * P1;
-    }
-    h ^= h >> 33;
-    h *= P2;
-    h ^= h >> 29;
-    h *= P3;
-    h ^= h >> 32;
-    return h;
-}
 
 size_t mock_kvcache_block_hashes(const char *text, size_t len, size_t block_chars, uint64_t seed,
                                  uint64_t *out, size_t max)
@@ -113,7 +19,7 @@ size_t mock_kvcache_block_hashes(const char *text, size_t len, size_t block_char
     uint64_t h = seed;
 
     for (size_t i = 0; i < n && i < max; i++) {
-        h = mock_kvcache_hash(text + i * block_chars, block_chars, h);
+        h = hash64(text + i * block_chars, block_chars, h);
         out[i] = h;
     }
     return n;

@@ -1,7 +1,8 @@
-/* The mock engine's prefix cache: chained 64-bit block hashes of prompt text (block i's hash is
- * seeded with block i-1's, as vLLM chains its block hashes, so a hash names a whole prefix) and
- * an LRU set of such hashes with a fixed capacity in blocks (hash map + doubly linked list, O(1)
- * per block). Pure: no loop, no I/O, no logging. Depends on libc only. */
+/* The mock engine's prefix cache: chained 64-bit block hashes of prompt text (common/hash64;
+ * block i's hash is seeded with block i-1's, as vLLM chains its block hashes, so a hash names a
+ * whole prefix) and an LRU set of such hashes with a fixed capacity in blocks (hash map + doubly
+ * linked list, O(1) per block). Pure: no loop, no I/O, no logging. Depends on libc and
+ * common/hash. */
 #ifndef SVC_TESTS_MOCK_KVCACHE_H
 #define SVC_TESTS_MOCK_KVCACHE_H
 
@@ -14,13 +15,10 @@ struct mock_kvcache;
 /* Largest capacity accepted by mock_kvcache_new (16 M blocks, ~0.5 GiB of bookkeeping). */
 #define MOCK_KVCACHE_MAX_BLOCKS (16u * 1024 * 1024)
 
-/* XXH64 of `len` bytes with `seed` (the published algorithm, written here). */
-uint64_t mock_kvcache_hash(const void *data, size_t len, uint64_t seed);
-
 /* Writes the chained hashes of the full blocks of `text` (`len` bytes, cut into blocks of
  * `block_chars` bytes; a partial last block is not hashed) into `out`, at most `max` of them.
- * Block 0 is seeded with `seed`, block i with block i-1's hash. Returns the number of full
- * blocks in `text` (which may exceed `max`; only `max` are written then). */
+ * Block 0 is hash64(block, seed), block i hash64(block, hash of block i-1). Returns the number of
+ * full blocks in `text` (which may exceed `max`; only `max` are written then). */
 size_t mock_kvcache_block_hashes(const char *text, size_t len, size_t block_chars, uint64_t seed,
                                  uint64_t *out, size_t max);
 

@@ -1,6 +1,6 @@
 /* Response bodies of infini-mock. Everything a request can influence is a number here; the
  * strings (instance name, model id, words) are escaped once, at setup. Pure; depends on
- * common/buf, common/json and tests/mock/kvcache (hashing) and prompt (token counts). */
+ * common/buf, common/json, common/hash and tests/mock/prompt (token counts). */
 #include "render.h"
 
 #include <math.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "json.h"
-#include "kvcache.h"
 #include "prompt.h"
 #include "xalloc.h"
 
@@ -222,11 +222,11 @@ void mock_render_done(struct buf *out)
 /* A unit vector derived from the input's bytes. */
 static void embed(const char *text, size_t len, uint64_t seed, double v[EMBEDDING_DIM])
 {
-    uint64_t h = mock_kvcache_hash(text, len, seed);
+    uint64_t h = hash64(text, len, seed);
     double norm = 0;
 
     for (int i = 0; i < EMBEDDING_DIM; i++) {
-        h = mock_kvcache_hash(&h, sizeof(h), (uint64_t)i);
+        h = hash64_u64(h, (uint64_t)i);
         v[i] = (double)(h >> 11) / 9007199254740992.0 * 2.0 - 1.0; /* [-1, 1) */
         norm += v[i] * v[i];
     }

@@ -1,4 +1,4 @@
-/* Unit tests for infini-mock's core: XXH64 and chained block hashes, the LRU prefix cache
+/* Unit tests for infini-mock's core: chained block hashes, the LRU prefix cache
  * (hits, partial hits, eviction order, capacity) checked against a naive model, canonical prompt
  * text for every body shape, and the engine's scheduler on a private loop (synchronous zero-delay
  * path, batch limit and FIFO order, prefix-cache TTFT, cancellation, stalls, shutdown). */
@@ -13,18 +13,19 @@
 #include "engine.h"
 #include "err.h"
 #include "harness.h"
+#include "hash.h"
 #include "json.h"
 #include "prompt.h"
 
-TEST(xxh64_known_vectors)
+TEST(block_hashes_are_chained_hash64)
 {
-    static const char spam[] = "Nobody inspects the spammish repetition";
+    static const char text[] = "0123456789abcdefXYZ"; /* two 8-byte blocks and a partial one */
+    uint64_t h[3] = {0, 0, 0};
 
-    ASSERT_TRUE(mock_kvcache_hash("", 0, 0) == 0xEF46DB3751D8E999ULL);
-    ASSERT_TRUE(mock_kvcache_hash("a", 1, 0) == 0xD24EC4F1A98C6E5BULL);
-    ASSERT_TRUE(mock_kvcache_hash("abc", 3, 0) == 0x44BC2CF5AD770999ULL);
-    ASSERT_TRUE(mock_kvcache_hash(spam, sizeof(spam) - 1, 0) == 0xFBCEA83C8A378BF1ULL);
-    ASSERT_TRUE(mock_kvcache_hash("abc", 3, 1) != mock_kvcache_hash("abc", 3, 0));
+    ASSERT_EQ(mock_kvcache_block_hashes(text, sizeof(text) - 1, 8, 99, h, 3), 2);
+    ASSERT_TRUE(h[0] == hash64(text, 8, 99));
+    ASSERT_TRUE(h[1] == hash64(text + 8, 8, h[0]));
+    ASSERT_TRUE(h[2] == 0); /* the partial block is not hashed */
 }
 
 /* `n` bytes of deterministic text. */
@@ -632,7 +633,8 @@ TEST(engine_stop_waits_for_active_jobs)
     engine_teardown();
 }
 
-HARNESS_MAIN(CASE(xxh64_known_vectors), CASE(chained_hashes_share_prefix_and_diverge_from_change),
+HARNESS_MAIN(CASE(block_hashes_are_chained_hash64),
+             CASE(chained_hashes_share_prefix_and_diverge_from_change),
              CASE(cache_hit_after_repeat_and_partial_prefix),
              CASE(eviction_takes_tails_of_old_chains_first),
              CASE(chain_longer_than_capacity_keeps_its_head),
