@@ -364,7 +364,7 @@ static void do_register(struct reg_handlers *h, const struct reg_request *req, d
                         struct reg_response *r)
 {
     struct err_msg err = {0};
-    char logname[REG_LOG_NAME_MAX];
+    char logname[REG_LOG_NAME_MAX], loghost[REG_LOG_NAME_MAX], logstatus[REG_LOG_NAME_MAX];
     cJSON *doc;
 
     if (!parse_json_body(req, r, &doc))
@@ -381,8 +381,10 @@ static void do_register(struct reg_handlers *h, const struct reg_request *req, d
     else
         h->metrics->registrations++;
     log_info("registry", "name=%s host=%s port=%d status=%s %s",
-             reg_record_log_name(rec->name, logname, sizeof(logname)), rec->host, rec->port,
-             rec->status, replaced ? "re-registered (record replaced)" : "registered");
+             reg_record_log_name(rec->name, logname, sizeof(logname)),
+             reg_record_log_name(rec->host, loghost, sizeof(loghost)), rec->port,
+             reg_record_log_name(rec->status, logstatus, sizeof(logstatus)),
+             replaced ? "re-registered (record replaced)" : "registered");
     reply_message(h, r, 201, rec->name, "registered", rec, now);
 }
 

@@ -112,7 +112,6 @@ int main(int argc, char **argv)
     rc = daemon_run(&loop, reg_server_http(srv), &dopts, &hooks, &err);
     if (rc < 0)
         fprintf(stderr, "infini-registry: %s\n", err.msg[0] ? err.msg : err_str(rc));
-    reg_store_on_change(store, NULL, NULL);
     reg_server_free(srv);
     reg_handlers_free(parts.handlers);
     reg_store_free(store);

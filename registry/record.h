@@ -87,8 +87,9 @@ int reg_record_print(const struct reg_record *rec, double now, double heartbeat_
 /* "unknown", "healthy" or "unhealthy". */
 const char *reg_health_name(enum reg_health h);
 
-/* Copies `name` into `out` for a log line: at most size-1 bytes, control characters and
- * spaces replaced by '?' so that a name cannot forge log fields or lines. Returns `out`. */
+/* Copies `name` (or any client-supplied string) into `out` for a log line: at most size-1 bytes,
+ * control characters and spaces replaced by '?' so that a name cannot forge log fields or lines.
+ * Returns `out`. */
 const char *reg_record_log_name(const char *name, char *out, size_t size);
 
 /* NULL-safe. */

@@ -175,7 +175,9 @@ static void on_cleanup(void *ud)
     }
     reg_prober_free(s->parts.prober);
     s->parts.prober = NULL;
-    reg_persister_close(s->parts.persister); /* frees itself after the final write */
+    /* The persister frees itself after its final write: nothing may reach it afterwards. */
+    reg_store_on_change(s->parts.store, NULL, NULL);
+    reg_persister_close(s->parts.persister);
     s->parts.persister = NULL;
 }
 
