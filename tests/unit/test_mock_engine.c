@@ -611,6 +611,17 @@ TEST(engine_stall_then_fail)
     j->fail = true;
     ASSERT_EQ(mock_engine_submit(ef.engine, j, "x", 1), 1);
     ASSERT_TRUE(j->failed);
+    /* A client leaving during the stall: no callback, no timer left behind. */
+    j = job_init(3, 4, false);
+    j->stall_ms = 5000;
+    ASSERT_EQ(mock_engine_submit(ef.engine, j, "x", 1), 0);
+    mock_engine_cancel(ef.engine, j);
+    mock_engine_get_stats(ef.engine, &st);
+    ASSERT_EQ(st.active, 0);
+    uint64_t start = uv_hrtime();
+    ASSERT_EQ(uv_run(&ef.loop, UV_RUN_DEFAULT), 0);
+    ASSERT_TRUE(uv_hrtime() - start < 1000 * 1000000ULL);
+    ASSERT_EQ(ef.nevents, 2);
     engine_teardown();
 }
 
