@@ -318,6 +318,37 @@ int http_reply_start(struct http_request *req, int status, const char *content_t
     return http_conn_write(c, &b, 1);
 }
 
+void http_reply_begin(struct http_request *req, int status, const char *content_type,
+                      long long content_length)
+{
+    struct http_conn *c = req->conn;
+
+    SVC_ASSERT(!c->resp_started);
+    buf_reset(&c->held);
+    format_head(c, &c->held, status, content_type, content_length);
+}
+
+/* Writes `n` buffers preceded by a held head, if any, in one call. */
+static int write_with_head(struct http_conn *c, uv_buf_t *bufs, unsigned n)
+{
+    uv_buf_t all[5];
+
+    if (c->held.len == 0)
+        return http_conn_write(c, bufs, n);
+    SVC_ASSERT(n < 5);
+    all[0] = uv_buf_init(c->held.data, (unsigned)c->held.len);
+    if (n > 0)
+        memcpy(all + 1, bufs, n * sizeof(*bufs));
+    int rc = http_conn_write(c, all, n + 1);
+    buf_reset(&c->held);
+    return rc;
+}
+
+int http_reply_flush(struct http_request *req)
+{
+    return write_with_head(req->conn, NULL, 0);
+}
+
 int http_reply_write(struct http_request *req, const void *data, size_t len)
 {
     struct http_conn *c = req->conn;
@@ -325,27 +356,25 @@ int http_reply_write(struct http_request *req, const void *data, size_t len)
 
     SVC_ASSERT(c->resp_started);
     if (len == 0 || c->resp_no_body)
-        return c->above_high ? 1 : 0;
+        return c->held.len > 0 ? write_with_head(c, NULL, 0) : c->above_high ? 1 : 0;
     if (!c->resp_chunked) {
         uv_buf_t b = http_cbuf(data, len);
-        return http_conn_write(c, &b, 1);
+        return write_with_head(c, &b, 1);
     }
     int n = snprintf(size_line, sizeof(size_line), "%zx\r\n", len);
     uv_buf_t bufs[3] = {uv_buf_init(size_line, (unsigned)n), http_cbuf(data, len),
                         http_cbuf("\r\n", 2)};
-    return http_conn_write(c, bufs, 3);
+    return write_with_head(c, bufs, 3);
 }
 
 void http_reply_end(struct http_request *req)
 {
     struct http_conn *c = req->conn;
+    uv_buf_t last = http_cbuf("0\r\n\r\n", 5);
 
     SVC_ASSERT(c->resp_started);
-    if (c->resp_chunked) {
-        uv_buf_t b = http_cbuf("0\r\n\r\n", 5);
-        if (http_conn_write(c, &b, 1) < 0)
-            return;
-    }
+    if (write_with_head(c, &last, c->resp_chunked ? 1 : 0) < 0)
+        return;
     http_conn_response_done(c);
 }
 

@@ -55,6 +55,13 @@ const char *http_status_reason(int status);
  * Returns like http_reply_write(). */
 int http_reply_start(struct http_request *req, int status, const char *content_type,
                      long long content_length);
+/* Like http_reply_start, but the head is held back and leaves with the first body bytes, the end
+ * of the response, or http_reply_flush(), whichever comes first: a small response then costs one
+ * write instead of two. */
+void http_reply_begin(struct http_request *req, int status, const char *content_type,
+                      long long content_length);
+/* Writes a head held by http_reply_begin, if any. Returns like http_reply_write(). */
+int http_reply_flush(struct http_request *req);
 /* Queues body bytes (framed as a chunk when chunked). 0 = go on; 1 = the client is slow: pause
  * until the drain callback; negative = the connection is gone (the abort callback has run or
  * will run; stop producing). */

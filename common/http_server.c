@@ -223,6 +223,7 @@ static void reset_request(struct http_conn *c)
     buf_reset(&c->body);
     buf_reset(&c->head);
     buf_reset(&c->extra);
+    buf_reset(&c->held);
     c->nhdrs = 0;
     c->url_len = 0;
     c->header_bytes = 0;
@@ -484,6 +485,7 @@ static void on_conn_closed(uv_handle_t *h)
     buf_free(&c->head);
     buf_free(&c->body);
     buf_free(&c->extra);
+    buf_free(&c->held);
     free(c->hdrs);
     free(c->headers);
     free(c);
@@ -619,6 +621,7 @@ static void on_connection(uv_stream_t *listener, int status)
     buf_init(&c->head, s->limits.max_url + s->limits.max_header_bytes);
     buf_init(&c->body, s->limits.max_body);
     buf_init(&c->extra, 64 * 1024);
+    buf_init(&c->held, 128 * 1024);
     c->next = s->conns;
     if (s->conns != NULL)
         s->conns->prev = c;

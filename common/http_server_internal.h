@@ -55,6 +55,7 @@ struct http_conn {
 
     /* response side (http_reply.c) */
     struct buf extra; /* "Name: value\r\n" lines added by http_reply_add_header */
+    struct buf held;  /* a head formatted by http_reply_begin, not written yet */
     bool resp_started, resp_chunked, resp_until_close, resp_no_body;
     size_t queued; /* bytes handed to uv_write and not yet completed */
     bool above_high;

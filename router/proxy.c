@@ -187,7 +187,8 @@ static void on_up_head(void *ud, int status, const struct http_header *h, size_t
     http_reply_add_header(t->req, "X-Infini-Route", t->route);
     t->started = true;
     t->status = status;
-    http_reply_start(t->req, status, NULL,
+    /* Held back to leave with the first body bytes of this read (see on_up_read_done). */
+    http_reply_begin(t->req, status, NULL,
                      content_length >= 0 ? content_length : HTTP_REPLY_UNKNOWN_LENGTH);
     leave(t);
 }
@@ -205,6 +206,18 @@ static bool on_up_body(void *ud, const char *data, size_t len)
     }
     leave(t);
     return pause;
+}
+
+static void on_up_read_done(void *ud)
+{
+    struct transfer *t = ud;
+
+    /* A head that arrived without body bytes (an SSE stream before its first token) must not
+     * wait for the next read. */
+    enter(t);
+    if (t->req != NULL && t->started)
+        http_reply_flush(t->req);
+    leave(t);
 }
 
 static const char *transport_code(int rc)
@@ -291,7 +304,8 @@ static void on_up_done(void *ud, int rc, bool started, bool stale)
 
 /* ---------------------------------------------------------------- attempts */
 
-static const struct rt_upstream_cbs upstream_cbs = {on_up_head, on_up_body, on_up_done};
+static const struct rt_upstream_cbs upstream_cbs = {on_up_head, on_up_body, on_up_done,
+                                                    on_up_read_done};
 
 static uint64_t ms(double seconds)
 {

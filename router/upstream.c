@@ -65,9 +65,9 @@ struct rt_upstream {
     int status;
     long long content_length;
     struct buf rhead;
-    struct hdr_span spans[MAX_HEADERS];
-    struct http_header headers[MAX_HEADERS];
-    unsigned nspans;
+    struct hdr_span *spans; /* grown on demand: most responses have few headers */
+    struct http_header *headers;
+    unsigned nspans, cap;
     bool in_value;
 };
 
@@ -139,6 +139,11 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
     if (u->nspans == 0 || u->in_value) {
         if (u->nspans == MAX_HEADERS)
             return HPE_USER;
+        if (u->nspans == u->cap) {
+            u->cap = u->cap ? u->cap * 2 : 16;
+            u->spans = xrealloc(u->spans, u->cap * sizeof(*u->spans));
+            u->headers = xrealloc(u->headers, u->cap * sizeof(*u->headers));
+        }
         u->spans[u->nspans++] =
             (struct hdr_span){.name_off = u->rhead.len, .value_off = u->rhead.len};
         u->in_value = false;
@@ -230,6 +235,8 @@ static void on_conn_closed(uv_handle_t *h)
     if (--u->pending_closes > 0)
         return;
     buf_free(&u->rhead);
+    free(u->spans);
+    free(u->headers);
     free(u);
     p->nconns--;
     pool_maybe_free(p);
@@ -368,6 +375,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         uv_read_stop((uv_stream_t *)&u->tcp);
         u->reading = false;
     }
+    if (u->cbs.on_read_done != NULL && !u->detached)
+        u->cbs.on_read_done(u->ud);
 }
 
 /* ---------------------------------------------------------------- writing */

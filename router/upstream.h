@@ -34,10 +34,15 @@ typedef bool (*rt_upstream_body_cb)(void *ud, const char *data, size_t len);
  * this returns. */
 typedef void (*rt_upstream_done_cb)(void *ud, int rc, bool started, bool stale);
 
+/* Every byte of one read from the server was delivered (optional): a place to flush output
+ * that was held back to be coalesced with what followed in the same read. */
+typedef void (*rt_upstream_read_done_cb)(void *ud);
+
 struct rt_upstream_cbs {
     rt_upstream_head_cb on_head;
     rt_upstream_body_cb on_body;
     rt_upstream_done_cb on_done;
+    rt_upstream_read_done_cb on_read_done;
 };
 
 struct rt_upstream_opts {

@@ -80,7 +80,7 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char head[] = "GET /x HTTP/1.1\r\nHost: f\r\n\r\n";
-    struct rt_upstream_cbs cbs = {on_head, on_body, on_done};
+    struct rt_upstream_cbs cbs = {on_head, on_body, on_done, NULL};
     struct state s = {0};
 
     if (listen_fd < 0)

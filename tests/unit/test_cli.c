@@ -15,8 +15,8 @@ struct opts {
 
 static const struct cli_opt table[] = {
     {"router-port|port", CLI_INT, offsetof(struct opts, port), "8000", NULL, "port", 0, 65535},
-    {"interval", CLI_DOUBLE, offsetof(struct opts, interval), "2.5", "TEST_CLI_INTERVAL", "s",
-     0.1, 3600},
+    {"interval", CLI_DOUBLE, offsetof(struct opts, interval), "2.5", "TEST_CLI_INTERVAL", "s", 0.1,
+     3600},
     {"name", CLI_STR, offsetof(struct opts, name), "default-name", "TEST_CLI_NAME", "name", 0, 0},
     {"verbose", CLI_BOOL, offsetof(struct opts, verbose), "false", NULL, "talk", 0, 0},
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0},

@@ -161,6 +161,18 @@ static void handler(struct http_request *req, void *ud)
         for (long i = query_long(req, "n", 2); i > 0; i--)
             http_reply_write(req, "data: x\n\n", 9);
         http_reply_abort(req);
+    } else if (slice_eq(req->path, "/begin")) {
+        /* Held head: leaves with the first body bytes (or on flush when ?flush is given). */
+        http_reply_add_header(req, "X-Held", "1");
+        http_reply_begin(req, 200, "text/plain", 5);
+        if (req->query.len > 0)
+            http_reply_flush(req);
+        http_reply_write(req, "he", 2);
+        http_reply_write(req, "llo", 3);
+        http_reply_end(req);
+    } else if (slice_eq(req->path, "/begin-chunked")) {
+        http_reply_begin(req, 200, "text/event-stream", HTTP_REPLY_UNKNOWN_LENGTH);
+        http_reply_end(req); /* no body at all: head and last chunk together */
     } else if (slice_eq(req->path, "/json")) {
         cJSON *doc = json_new_object();
         json_set_string(doc, "zeta", "last");
@@ -489,6 +501,30 @@ TEST(json_reply_is_sorted_compact)
     teardown();
 }
 
+TEST(held_head_leaves_with_body)
+{
+    setup();
+    int fd = tcp_connect(fx.port);
+    for (int i = 0; i < 2; i++) {
+        ASSERT_OK(tcp_send_str(fd, i == 0 ? "GET /begin HTTP/1.1\r\n\r\n"
+                                          : "GET /begin?flush HTTP/1.1\r\n\r\n"));
+        struct tcp_response r;
+        ASSERT_OK(tcp_read_response(fd, &r));
+        ASSERT_EQ(r.status, 200);
+        ASSERT_STR_EQ(buf_cstr(&r.body), "hello");
+        char *h = tcp_response_header(&r, "x-held");
+        ASSERT_STR_EQ(h, "1");
+        free(h);
+        tcp_response_free(&r);
+    }
+    ASSERT_OK(tcp_send_str(fd, "GET /begin-chunked HTTP/1.1\r\n\r\n"));
+    expect_response(fd, 200, NULL);
+    ASSERT_OK(tcp_send_str(fd, "GET /json HTTP/1.1\r\n\r\n"));
+    expect_response(fd, 201, "alpha"); /* the connection is still in step */
+    close(fd);
+    teardown();
+}
+
 TEST(slow_reader_pauses_producer)
 {
     struct http_server_limits l;
@@ -633,6 +669,6 @@ HARNESS_MAIN(CASE(keep_alive_serves_many_requests), CASE(pipelined_requests_answ
              CASE(malformed_request_is_400), CASE(header_timeout_sends_408),
              CASE(idle_keepalive_connection_is_closed), CASE(client_abort_runs_abort_callback),
              CASE(http10_and_head), CASE(json_reply_is_sorted_compact),
-             CASE(slow_reader_pauses_producer), CASE(drain_finishes_in_flight_then_closes),
-             CASE(drain_deadline_aborts_stragglers),
+             CASE(held_head_leaves_with_body), CASE(slow_reader_pauses_producer),
+             CASE(drain_finishes_in_flight_then_closes), CASE(drain_deadline_aborts_stragglers),
              CASE(reply_abort_closes_connection_mid_response))

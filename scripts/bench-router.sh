@@ -1,0 +1,212 @@
+#!/usr/bin/env bash
+# Router overhead benchmark (a benchmark, not a test). One run, same machine, interleaved rounds:
+#   part 1: small non-streaming chat requests (wrk) sent directly to a canned nginx backend and
+#           through infini-router, HAProxy (round-robin) and nginx (round-robin), at 1 and 64
+#           connections; prints median req/s, p50/p99, latency added over direct, and ratios to
+#           HAProxy.
+#   part 2: infini-router with 100 instances (one nginx listening on 100 ports) and 1,000
+#           concurrent connections: p99 added over direct; router RSS.
+# Every proxy runs one worker/thread, like infini-router, so the comparison is per core.
+# Usage: scripts/bench-router.sh [ROUNDS (default 3)]   Env: DURATION (s per run, default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${1:-3}
+DURATION=${DURATION:-5}
+scripts/install-deps.sh --bench >/dev/null
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+build=build/bench-release
+if [ ! -x "$build/router/infini-router" ]; then
+    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
+fi
+cmake --build "$build" -j"$(nproc)" --target infini-router >/dev/null
+
+work=$(mktemp -d /tmp/bench-router.XXXXXX)
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+wait_port() { # port
+    for _ in $(seq 1 100); do
+        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
+        sleep 0.05
+    done
+    echo "port $1 never opened" >&2
+    return 1
+}
+
+canned='{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"model-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}'
+
+# ---------------------------------------------------------------- backends: canned nginx
+B1=$(free_port); B2=$(free_port)
+mkdir -p "$work/nginx-backend"
+listen_many=""
+many_ports=()
+for _ in $(seq 1 100); do
+    p=$(free_port)
+    many_ports+=("$p")
+    listen_many+="        listen 127.0.0.1:$p;"$'\n'
+done
+cat >"$work/nginx-backend/nginx.conf" <<EOF
+worker_processes 2;
+pid $work/nginx-backend/nginx.pid;
+error_log $work/nginx-backend/error.log warn;
+events { worker_connections 8000; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$B1;
+        listen 127.0.0.1:$B2;
+$listen_many
+        location / { default_type application/json; return 200 '$canned'; }
+    }
+}
+EOF
+nginx -p "$work/nginx-backend" -c "$work/nginx-backend/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+wait_port "$B1"
+
+# ---------------------------------------------------------------- proxies
+R=$(free_port); H=$(free_port); N=$(free_port); R100=$(free_port)
+cat >"$work/static.json" <<EOF
+{"services":[
+ {"name":"b1","host":"127.0.0.1","port":$B1,"metadata":{"type":"openai-api","models":["model-1"]}},
+ {"name":"b2","host":"127.0.0.1","port":$B2,"metadata":{"type":"openai-api","models":["model-1"]}}]}
+EOF
+python3 - "$work/static100.json" "${many_ports[@]}" <<'EOF'
+import json, sys
+items = [{"name": "inst-%03d" % i, "host": "127.0.0.1", "port": int(p),
+          "metadata": {"type": "openai-api", "models": ["model-1"]}}
+         for i, p in enumerate(sys.argv[2:])]
+json.dump({"services": items}, open(sys.argv[1], "w"))
+EOF
+router_flags=(--bind 127.0.0.1 --access-log off --log-level warn --health-interval 3600)
+"$build/router/infini-router" "${router_flags[@]}" --port "$R" --static-services "$work/static.json" &
+pids+=($!); ROUTER_PID=$!
+"$build/router/infini-router" "${router_flags[@]}" --port "$R100" --static-services "$work/static100.json" &
+pids+=($!); ROUTER100_PID=$!
+
+cat >"$work/haproxy.cfg" <<EOF
+global
+    nbthread 1
+    maxconn 4000
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    http-reuse always
+frontend fe
+    bind 127.0.0.1:$H
+    default_backend be
+backend be
+    balance roundrobin
+    server b1 127.0.0.1:$B1
+    server b2 127.0.0.1:$B2
+EOF
+haproxy -f "$work/haproxy.cfg" -db &
+pids+=($!)
+
+mkdir -p "$work/nginx-proxy"
+cat >"$work/nginx-proxy/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx-proxy/nginx.pid;
+error_log $work/nginx-proxy/error.log warn;
+events { worker_connections 8000; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    upstream be { server 127.0.0.1:$B1; server 127.0.0.1:$B2; keepalive 256; }
+    server {
+        listen 127.0.0.1:$N;
+        location / {
+            proxy_pass http://be;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+nginx -p "$work/nginx-proxy" -c "$work/nginx-proxy/nginx.conf" -g 'daemon off;' &
+pids+=($!)
+for p in "$R" "$H" "$N" "$R100"; do wait_port "$p"; done
+
+cat >"$work/post.lua" <<'EOF'
+wrk.method = "POST"
+wrk.body = '{"model":"model-1","messages":[{"role":"user","content":"Hello"}],"max_tokens":1}'
+wrk.headers["Content-Type"] = "application/json"
+EOF
+
+# run NAME PORT CONNS DURATION -> appends "name conns rps p50_ms p99_ms" to results
+run() {
+    local out
+    out=$(wrk -t"$([ "$3" -ge 64 ] && echo 2 || echo 1)" -c"$3" -d"$4"s --latency \
+        -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
+    if ! grep -q "Requests/sec" <<<"$out" || grep -q "Non-2xx" <<<"$out"; then
+        echo "wrk against $1 failed:" >&2
+        echo "$out" >&2
+        exit 1
+    fi
+    python3 - "$1" "$3" "$out" >>"$work/results" <<'EOF'
+import re, sys
+name, conns, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def ms(v):
+    n, u = float(re.match(r"[\d.]+", v).group()), re.sub(r"[\d.]", "", v)
+    return n * {"us": 0.001, "ms": 1, "s": 1000}[u]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+p50 = ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+p99 = ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+print(name, conns, rps, p50, p99)
+EOF
+}
+
+# Warm every path (connections, pools) before measuring.
+for t in "direct:$B1" "router:$R" "haproxy:$H" "nginx:$N"; do run "warm" "${t#*:}" 64 1; done
+: >"$work/results"
+for round in $(seq 1 "$ROUNDS"); do
+    echo "round $round/$ROUNDS ..." >&2
+    for t in "direct:$B1" "router:$R" "haproxy:$H" "nginx:$N"; do
+        run "${t%%:*}" "${t#*:}" 64 "$DURATION"
+        run "${t%%:*}" "${t#*:}" 1 "$DURATION"
+    done
+    run "direct-100" "${many_ports[0]}" 1000 "$DURATION"
+    run "router-100" "$R100" 1000 "$DURATION"
+done
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+python3 - "$work/results" "$(rss "$ROUTER_PID")" "$(rss "$ROUTER100_PID")" "$ROUNDS" "$DURATION" <<'EOF'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+def med(name, conns, col):
+    vals = [float(r[col]) for r in rows if r[0] == name and r[1] == str(conns)]
+    return statistics.median(vals)
+print("\ninfini-router vs HAProxy 2.6 vs nginx (one worker each), canned nginx backend,")
+print("small POST /v1/chat/completions, wrk, median of %s interleaved rounds x %ss\n"
+      % (sys.argv[4], sys.argv[5]))
+print("%-10s %6s %12s %10s %10s %12s" % ("target", "conns", "req/s", "p50 ms", "p99 ms",
+                                          "added p50"))
+for conns in (64, 1):
+    d50 = med("direct", conns, 3)
+    for name in ("direct", "router", "haproxy", "nginx"):
+        print("%-10s %6d %12.0f %10.3f %10.3f %12s" % (
+            name, conns, med(name, conns, 2), med(name, conns, 3), med(name, conns, 4),
+            "-" if name == "direct" else "%.3f ms" % (med(name, conns, 3) - d50)))
+r64, h64, n64 = med("router", 64, 2), med("haproxy", 64, 2), med("nginx", 64, 2)
+add_r = med("router", 1, 3) - med("direct", 1, 3)
+add_h = med("haproxy", 1, 3) - med("direct", 1, 3)
+print("\nrouter/haproxy req/s at 64 conns: %.2f   (target >= 1.0)" % (r64 / h64))
+print("router/nginx   req/s at 64 conns: %.2f   (target >= 1.0)" % (r64 / n64))
+print("added p50 at 1 conn: router %.3f ms, haproxy %.3f ms   (target: router <= haproxy)"
+      % (add_r, add_h))
+p99_added = med("router-100", 1000, 4) - med("direct-100", 1000, 4)
+print("100 instances, 1000 connections: router p99 %.2f ms, direct p99 %.2f ms, added %.2f ms"
+      "   (target <= 5 ms)" % (med("router-100", 1000, 4), med("direct-100", 1000, 4), p99_added))
+print("router RSS: %.1f MB (2 instances), %.1f MB (100 instances, after 1000 conns)"
+      "   (target <= 16 MB)" % (int(sys.argv[2]) / 1024, int(sys.argv[3]) / 1024))
+EOF
