@@ -12,7 +12,6 @@
 #include "buf.h"
 #include "err.h"
 #include "http_client.h"
-#include "json.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -79,9 +78,7 @@ struct reg_prober *reg_prober_new(uv_loop_t *loop, struct reg_store *store,
 
 int reg_probe_url(const struct reg_record *rec, struct buf *out)
 {
-    const char *type = json_get_string(rec->metadata, "type");
-
-    if (type != NULL && strcmp(type, "openai-api") == 0) {
+    if (rec->openai_api) {
         bool v6 = strchr(rec->host, ':') != NULL;
         return buf_appendf(out, "http://%s%s%s:%d/health", v6 ? "[" : "", rec->host, v6 ? "]" : "",
                            rec->port + 1);

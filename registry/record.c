@@ -1,7 +1,7 @@
 /* Service records: validation from JSON, updates, liveness and the sorted wire form. The wire
- * form is printed directly (no cJSON tree per request): fixed fields, then metadata, load and
- * unknown fields through common/json's sorted printer. Depends on common/json, common/buf,
- * common/err, common/wallclock. */
+ * form is printed directly (no cJSON tree per request): the fixed fields merged in key order with
+ * the unknown fields, JSON-valued fields copied from their stored serialisation. Depends on
+ * common/json, common/buf, common/err, common/wallclock. */
 #include "record.h"
 
 #include <math.h>
@@ -61,9 +61,13 @@ void reg_record_free(struct reg_record *rec)
     free(rec->hostname);
     free(rec->url);
     free(rec->status);
-    cJSON_Delete(rec->metadata);
-    cJSON_Delete(rec->load);
-    cJSON_Delete(rec->extra);
+    free(rec->metadata);
+    free(rec->load);
+    for (size_t i = 0; i < rec->nextra; i++) {
+        free(rec->extra[i].key);
+        free(rec->extra[i].json);
+    }
+    free(rec->extra);
     free(rec);
 }
 
@@ -191,20 +195,62 @@ static int state_fields(const cJSON *obj, struct reg_record *rec, struct err_msg
     return 0;
 }
 
-static cJSON *collect_extra(const cJSON *obj)
+struct tagged_extra {
+    struct reg_extra e;
+    size_t pos;
+};
+
+static int compare_extra(const void *a, const void *b)
 {
-    cJSON *extra = NULL;
+    const struct tagged_extra *x = a, *y = b;
+    int c = strcmp(x->e.key, y->e.key);
+
+    return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* Keeps the fields that are not record fields, sorted; a repeated key keeps its last value. */
+static void collect_extra(const cJSON *obj, struct reg_record *rec)
+{
+    struct tagged_extra *t;
     const cJSON *item;
+    size_t n = 0;
 
     cJSON_ArrayForEach(item, obj)
     {
-        if (item->string == NULL || is_reserved(item->string))
-            continue;
-        if (extra == NULL)
-            extra = json_new_object();
-        json_set_item(extra, item->string, json_dup(item));
+        n += item->string != NULL && !is_reserved(item->string);
     }
-    return extra;
+    if (n == 0)
+        return;
+    t = xcalloc(n, sizeof(*t));
+    n = 0;
+    cJSON_ArrayForEach(item, obj)
+    {
+        if (item->string != NULL && !is_reserved(item->string)) {
+            t[n].e = (struct reg_extra){xstrdup(item->string), json_print_str(item)};
+            t[n].pos = n;
+            n++;
+        }
+    }
+    qsort(t, n, sizeof(*t), compare_extra);
+    rec->extra = xcalloc(n, sizeof(*rec->extra));
+    for (size_t i = 0; i < n; i++) {
+        if (i + 1 < n && strcmp(t[i].e.key, t[i + 1].e.key) == 0) {
+            free(t[i].e.key);
+            free(t[i].e.json);
+            continue;
+        }
+        rec->extra[rec->nextra++] = t[i].e;
+    }
+    free(t);
+}
+
+static void set_metadata(struct reg_record *rec, const cJSON *meta)
+{
+    const char *type = json_get_string(meta, "type");
+
+    free(rec->metadata);
+    rec->metadata = meta != NULL ? json_print_str(meta) : xstrdup("{}");
+    rec->openai_api = type != NULL && strcmp(type, "openai-api") == 0;
 }
 
 struct reg_record *reg_record_from_json(const cJSON *obj, enum reg_record_src src, double now,
@@ -241,9 +287,9 @@ struct reg_record *reg_record_from_json(const cJSON *obj, enum reg_record_src sr
     rec->url = xstrdup(url);
     rec->status = xstrdup(status);
     rec->port = port;
-    rec->metadata = meta != NULL ? json_dup(meta) : json_new_object();
-    rec->load = load;
-    rec->extra = collect_extra(obj);
+    set_metadata(rec, meta);
+    reg_record_set_load(rec, load);
+    collect_extra(obj, rec);
     if (src == REG_RECORD_STATE) {
         if (state_fields(obj, rec, err) < 0) {
             reg_record_free(rec);
@@ -290,10 +336,8 @@ int reg_record_update(struct reg_record *rec, const cJSON *obj, double now, stru
     replace_str(&rec->status, status);
     if (has_port)
         rec->port = port;
-    if (meta != NULL) {
-        cJSON_Delete(rec->metadata);
-        rec->metadata = json_dup(meta);
-    }
+    if (meta != NULL)
+        set_metadata(rec, meta);
     if (load != NULL)
         reg_record_set_load(rec, load);
     reg_record_heartbeat(rec, now);
@@ -313,8 +357,9 @@ void reg_record_set_status(struct reg_record *rec, const char *status)
 
 void reg_record_set_load(struct reg_record *rec, cJSON *load)
 {
-    cJSON_Delete(rec->load);
-    rec->load = load;
+    free(rec->load);
+    rec->load = load != NULL ? json_print_str(load) : NULL;
+    cJSON_Delete(load);
 }
 
 bool reg_record_is_healthy(const struct reg_record *rec, double now, double heartbeat_timeout)
@@ -324,121 +369,105 @@ bool reg_record_is_healthy(const struct reg_record *rec, double now, double hear
 
 /* ---- wire form */
 
-enum field_kind {
-    F_HEALTH,
-    F_HOST,
-    F_HOSTNAME,
-    F_IS_HEALTHY,
-    F_LAST_HEARTBEAT,
-    F_LOAD,
-    F_METADATA,
-    F_NAME,
-    F_PORT,
-    F_STATUS,
-    F_TIMESTAMP,
-    F_URL,
-    F_EXTRA,
-};
-
-struct field {
-    const char *key;
-    enum field_kind kind;
-    const cJSON *item;
-};
-
-static int compare_fields(const void *a, const void *b)
-{
-    return strcmp(((const struct field *)a)->key, ((const struct field *)b)->key);
-}
-
 static int print_str(struct buf *out, const char *s)
 {
     return json_print_string(out, s, strlen(s));
 }
 
-static int print_field(const struct reg_record *rec, const struct field *f, bool healthy,
-                       struct buf *out)
+/* Appends `"key":` for a key known not to need escaping. */
+static int print_key(struct buf *out, const char *key)
 {
-    switch (f->kind) {
-    case F_HEALTH:
+    int rc = buf_putc(out, '"');
+
+    if (rc == 0)
+        rc = buf_append_str(out, key);
+    return rc == 0 ? buf_append(out, "\":", 2) : rc;
+}
+
+/* A whole number of seconds as serde prints a float: "1770715585.0" (integer formatting: the
+ * float path of printf dominated listing profiles). */
+static int print_seconds(struct buf *out, double v)
+{
+    if (v == floor(v) && fabs(v) < 1e15)
+        return buf_appendf(out, "%lld.0", (long long)v);
+    return buf_appendf(out, "%.1f", v);
+}
+
+/* The fixed fields in sorted order; `i` indexes this table. */
+static const char *const fixed_keys[] = {
+    "health_status", "host", "hostname", "is_healthy", "last_heartbeat", "load",
+    "metadata",      "name", "port",     "status",     "timestamp",      "url",
+};
+#define NFIXED (sizeof(fixed_keys) / sizeof(fixed_keys[0]))
+
+/* Prints the value of fixed field `i` (see fixed_present() for when it exists). */
+static int print_fixed(const struct reg_record *rec, size_t i, bool healthy, struct buf *out)
+{
+    switch (i) {
+    case 0:
         return print_str(out, reg_health_name(rec->health));
-    case F_HOST:
+    case 1:
         return print_str(out, rec->host);
-    case F_HOSTNAME:
+    case 2:
         return print_str(out, rec->hostname);
-    case F_IS_HEALTHY:
+    case 3:
         return buf_append_str(out, healthy ? "true" : "false");
-    case F_LAST_HEARTBEAT:
-        return buf_appendf(out, "%.1f", rec->last_heartbeat);
-    case F_NAME:
+    case 4:
+        return print_seconds(out, rec->last_heartbeat);
+    case 5:
+        return buf_append_str(out, rec->load);
+    case 6:
+        return buf_append_str(out, rec->metadata);
+    case 7:
         return print_str(out, rec->name);
-    case F_PORT:
+    case 8:
         return buf_appendf(out, "%d", rec->port);
-    case F_STATUS:
+    case 9:
         return print_str(out, rec->status);
-    case F_TIMESTAMP:
+    case 10:
         return print_str(out, rec->timestamp);
-    case F_URL:
-        return print_str(out, rec->url);
     default:
-        return json_print(f->item, out);
+        return print_str(out, rec->url);
     }
+}
+
+static bool fixed_present(const struct reg_record *rec, size_t i, bool with_liveness)
+{
+    return !(i == 3 && !with_liveness) && !(i == 5 && rec->load == NULL);
 }
 
 int reg_record_print(const struct reg_record *rec, double now, double heartbeat_timeout,
                      bool with_liveness, struct buf *out)
 {
-    static const struct field fixed[] = {
-        {"health_status", F_HEALTH, NULL},
-        {"host", F_HOST, NULL},
-        {"hostname", F_HOSTNAME, NULL},
-        {"is_healthy", F_IS_HEALTHY, NULL},
-        {"last_heartbeat", F_LAST_HEARTBEAT, NULL},
-        {"load", F_LOAD, NULL},
-        {"metadata", F_METADATA, NULL},
-        {"name", F_NAME, NULL},
-        {"port", F_PORT, NULL},
-        {"status", F_STATUS, NULL},
-        {"timestamp", F_TIMESTAMP, NULL},
-        {"url", F_URL, NULL},
-    };
-    const size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
-    struct field small[32], *fields = small;
-    size_t n = 0, nextra = (size_t)cJSON_GetArraySize(rec->extra);
     bool healthy = reg_record_is_healthy(rec, now, heartbeat_timeout);
-    const cJSON *item;
-    int rc;
+    size_t f = 0, x = 0;
+    int rc = buf_putc(out, '{');
+    bool first = true;
 
-    if (nfixed + nextra > sizeof(small) / sizeof(small[0]))
-        fields = xmalloc((nfixed + nextra) * sizeof(*fields));
-    for (size_t i = 0; i < nfixed; i++) {
-        if ((fixed[i].kind == F_IS_HEALTHY && !with_liveness) ||
-            (fixed[i].kind == F_LOAD && rec->load == NULL))
+    /* Merge the fixed keys with the (sorted) unknown fields. */
+    while (rc == 0 && (f < NFIXED || x < rec->nextra)) {
+        if (f < NFIXED && !fixed_present(rec, f, with_liveness)) {
+            f++;
             continue;
-        fields[n] = fixed[i];
-        fields[n].item = fixed[i].kind == F_LOAD ? rec->load : rec->metadata;
-        n++;
-    }
-    cJSON_ArrayForEach(item, rec->extra)
-    {
-        fields[n++] = (struct field){item->string, F_EXTRA, item};
-    }
-    if (nextra > 0) /* the fixed fields are already in order */
-        qsort(fields, n, sizeof(*fields), compare_fields);
-    rc = buf_putc(out, '{');
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        if (i > 0)
+        }
+        if (!first)
             rc = buf_putc(out, ',');
-        if (rc == 0)
-            rc = print_str(out, fields[i].key);
-        if (rc == 0)
-            rc = buf_putc(out, ':');
-        if (rc == 0)
-            rc = print_field(rec, &fields[i], healthy, out);
+        first = false;
+        if (rc != 0)
+            break;
+        if (x >= rec->nextra || (f < NFIXED && strcmp(fixed_keys[f], rec->extra[x].key) < 0)) {
+            rc = print_key(out, fixed_keys[f]);
+            if (rc == 0)
+                rc = print_fixed(rec, f, healthy, out);
+            f++;
+        } else {
+            rc = print_str(out, rec->extra[x].key);
+            if (rc == 0)
+                rc = buf_putc(out, ':');
+            if (rc == 0)
+                rc = buf_append_str(out, rec->extra[x].json);
+            x++;
+        }
     }
-    if (rc == 0)
-        rc = buf_putc(out, '}');
-    if (fields != small)
-        free(fields);
-    return rc;
+    return rc == 0 ? buf_putc(out, '}') : rc;
 }

@@ -33,17 +33,27 @@ enum reg_record_src {
     REG_RECORD_STATE,    /* the state file: every field is taken from the JSON */
 };
 
+/* An unknown top-level registration field, kept as compact sorted JSON. */
+struct reg_extra {
+    char *key;
+    char *json;
+};
+
+/* JSON-valued fields are kept serialised (compact, keys sorted): they are printed far more often
+ * than they change, and a string is smaller than a cJSON tree. */
 struct reg_record {
     char *name, *host, *hostname, *url, *status;
     char timestamp[WALLCLOCK_RFC3339_LEN]; /* registration time, RFC 3339 */
     int port;
     enum reg_health health;
-    double last_heartbeat; /* Unix seconds, whole */
-    cJSON *metadata;       /* an object, never NULL */
-    cJSON *load;           /* an object of numbers, or NULL */
-    cJSON *extra;          /* unknown top-level registration fields (an object), or NULL */
-    uint64_t id;           /* unique per store; set by reg_store_put() */
-    void *probe;           /* the prober's in-flight probe, or NULL (owned by the prober) */
+    bool openai_api;         /* metadata.type == "openai-api" (decides the probe URL) */
+    double last_heartbeat;   /* Unix seconds, whole */
+    char *metadata;          /* JSON object text, never NULL */
+    char *load;              /* JSON object text, or NULL */
+    struct reg_extra *extra; /* sorted by key, no duplicates */
+    size_t nextra;
+    uint64_t id; /* unique per store; set by reg_store_put() */
+    void *probe; /* the prober's in-flight probe, or NULL (owned by the prober) */
     /* links owned by the store */
     struct reg_record *hnext, *prev, *next;
     uint32_t hash;
@@ -72,7 +82,7 @@ int reg_record_parse_load(const cJSON *load, double now, cJSON **out, struct err
 void reg_record_heartbeat(struct reg_record *rec, double now);
 /* Replaces status (copied). */
 void reg_record_set_status(struct reg_record *rec, const char *status);
-/* Replaces load (takes `load`, which may be NULL). */
+/* Replaces load with the serialisation of `load` (taken and freed; may be NULL). */
 void reg_record_set_load(struct reg_record *rec, cJSON *load);
 
 /* status == "running" and now - last_heartbeat < heartbeat_timeout. */

@@ -235,6 +235,15 @@ TEST(unknown_fields_echoed)
                         "\"weight\":3,\"zeta\":[1,{\"a\":1,\"b\":2}]}");
     free(text);
     reg_record_free(rec);
+    /* A repeated unknown key keeps its last value. */
+    rec = make("{\"k\":1,\"name\":\"a\",\"host\":\"h\",\"port\":1,\"hostname\":\"h\","
+               "\"url\":\"u\",\"status\":\"s\",\"k\":2,\"j\":0,\"k\":3}",
+               T0);
+    text = print(rec, T0);
+    ASSERT_CONTAINS(text, "{\"health_status\":\"unknown\",\"host\":\"h\",\"hostname\":\"h\","
+                          "\"is_healthy\":false,\"j\":0,\"k\":3,\"last_heartbeat\":");
+    free(text);
+    reg_record_free(rec);
 }
 
 TEST(wire_form_compact_sorted)
