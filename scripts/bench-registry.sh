@@ -3,7 +3,7 @@
 # loopback port with the access log off, registers N services, then runs wrk against heartbeats
 # (POST /services/svc-<i>/heartbeat, rotating over the N names) and against GET /services, and
 # prints requests/s, p50/p99 latency and the registry's RSS (VmRSS) after loading and after the
-# runs. Targets (DESIGN.md): >= 20,000 heartbeats/s with 1,000 records at 64 connections; RSS
+# runs (VmRSS and its private/mapped-file split). Targets (DESIGN.md): >= 20,000 heartbeats/s with 1,000 records at 64 connections; RSS
 # <= 10 MB with 1,000 records.
 # Usage: scripts/bench-registry.sh            (env: N=1000 CONNS=64 THREADS=1 DURATION=10s
 #                                              BUILD_DIR=build/release)
@@ -48,7 +48,13 @@ done
 port=$(cat "$tmp/port")
 url="http://127.0.0.1:$port"
 
-rss() { awk '/^VmRSS/ {print $2 " kB"}' "/proc/$pid/status"; }
+# VmRSS, split into private memory (RssAnon) and mapped files (RssFile: mostly the shared
+# libraries; libcurl with its TLS stacks alone maps ~8 MB of them).
+rss() {
+    awk '/^VmRSS/ {r = $2} /^RssAnon/ {a = $2} /^RssFile/ {f = $2}
+         END {printf "VmRSS %d kB (RssAnon %d kB private, RssFile %d kB mapped files)\n", r, a, f}' \
+        "/proc/$pid/status"
+}
 
 python3 - "$port" "$N" <<'EOF'
 import http.client, json, sys
