@@ -1,8 +1,8 @@
-/* Health probes over common/http_client. Probes refer to their record by (name, id), never by
+/* Health probes over common/http_fetch. Probes refer to their record by (name, id), never by
  * pointer, so a record removed or replaced while its probe is in flight is simply not updated;
  * the record points at its probe (rec->probe) only while that probe is in flight. A sweep queues
  * every record and keeps at most PROBE_MAX_CONCURRENT probes in flight, so that 1,000 records do
- * not need 1,000 sockets at once. Depends on common/http_client, common/json, common/log,
+ * not need 1,000 sockets at once. Depends on common/http_fetch, common/json, common/log,
  * registry/store, registry/metrics. */
 #include "probe.h"
 
@@ -11,7 +11,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
@@ -33,7 +33,7 @@ struct probe {
     struct probe *prev, *next;
     char *name;
     uint64_t id;
-    struct http_client_req *req;
+    struct http_fetch_req *req;
     struct reg_probe_wait *waiters;
 };
 
@@ -44,7 +44,7 @@ struct pending {
 
 struct reg_prober {
     uv_timer_t timer;
-    struct http_client *client;
+    struct http_fetch *client;
     struct reg_store *store;
     struct reg_metrics *metrics;
     uint64_t interval_ms, timeout_ms;
@@ -68,7 +68,7 @@ struct reg_prober *reg_prober_new(uv_loop_t *loop, struct reg_store *store,
 
     SVC_ASSERT(uv_timer_init(loop, &p->timer) == 0);
     p->timer.data = p;
-    p->client = http_client_new(loop, 0);
+    p->client = http_fetch_new(loop, 0);
     p->store = store;
     p->metrics = metrics;
     p->interval_ms = to_ms(interval_s);
@@ -191,7 +191,7 @@ static struct probe *start_probe(struct reg_prober *p, struct reg_record *rec)
         .on_done = on_probe_done,
         .ud = pr,
     };
-    pr->req = http_client_start(p->client, &opts);
+    pr->req = http_fetch_start(p->client, &opts);
     SVC_ASSERT(pr->req != NULL);
     buf_free(&url);
     pr->next = p->probes;
@@ -279,7 +279,7 @@ void reg_prober_stop(struct reg_prober *p)
     clear_queue(p);
     while (p->probes != NULL) {
         struct probe *pr = p->probes;
-        http_client_cancel(pr->req);
+        http_fetch_cancel(pr->req);
         finish_probe(p, pr, SVC_ECANCELED);
     }
 }
@@ -297,7 +297,7 @@ void reg_prober_free(struct reg_prober *p)
     if (p == NULL)
         return;
     reg_prober_stop(p);
-    http_client_free(p->client);
+    http_fetch_free(p->client);
     p->client = NULL;
     uv_close((uv_handle_t *)&p->timer, on_timer_closed);
 }

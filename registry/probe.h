@@ -1,11 +1,11 @@
 /* Active health probes: GET <probe base>/health for every record every --health-interval (the
  * first sweep after one interval), concurrently and without blocking the loop (common/
- * http_client), and on demand for GET /services/:name/health. A record with a probe in flight
+ * http_fetch), and on demand for GET /services/:name/health. A record with a probe in flight
  * is not probed again: an on-demand request joins the probe in flight. 2xx marks the record's
  * health_status "healthy", anything else "unhealthy"; probes never touch last_heartbeat (the
  * on-demand caller does that). Probe base: http://<host>:<port+1> when metadata.type is
  * "openai-api" (the babysitter of that server), else the record's url.
- * Depends on common/http_client, registry/store, registry/metrics, common/log. */
+ * Depends on common/http_fetch, registry/store, registry/metrics, common/log. */
 #ifndef SVC_REGISTRY_PROBE_H
 #define SVC_REGISTRY_PROBE_H
 

@@ -1,4 +1,4 @@
-/* Registry polling. Depends on common/http_client, common/json, router/services. */
+/* Registry polling. Depends on common/http_fetch, common/json, router/services. */
 #include "discovery.h"
 
 #include <stdio.h>
@@ -7,7 +7,7 @@
 
 #include "config.h"
 #include "err.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -18,7 +18,7 @@
 struct rt_discovery {
     struct rt_router *rt;
     uv_timer_t timer;
-    struct http_client_req *poll;
+    struct http_fetch_req *poll;
     char *url;
     char *auth;   /* "Authorization: Bearer ..." or NULL */
     bool failing; /* the last poll failed (log transitions only) */
@@ -145,7 +145,7 @@ static void on_tick(uv_timer_t *t)
         .on_done = on_polled,
         .ud = d,
     };
-    d->poll = http_client_start(d->rt->client, &o);
+    d->poll = http_fetch_start(d->rt->registry_fetch, &o);
 }
 
 static void schedule(struct rt_discovery *d)
@@ -191,7 +191,7 @@ void rt_discovery_stop(struct rt_discovery *d)
     if (d == NULL)
         return;
     if (d->poll != NULL)
-        http_client_cancel(d->poll);
+        http_fetch_cancel(d->poll);
     d->poll = NULL;
     uv_close((uv_handle_t *)&d->timer, on_closed);
 }

@@ -4,7 +4,7 @@
  * babysitter reports the model server down) stops taking traffic at once, while a record that
  * vanished is kept for the grace period (forever with metadata.static). One malformed record is
  * skipped, not the whole answer; an unreachable registry keeps the last view (logged once,
- * counted in /metrics). Depends on common/http_client, router/services. */
+ * counted in /metrics). Depends on common/http_fetch, router/services. */
 #ifndef SVC_ROUTER_DISCOVERY_H
 #define SVC_ROUTER_DISCOVERY_H
 

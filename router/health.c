@@ -1,11 +1,11 @@
-/* Active health probes. Depends on common/http_client, router/services. */
+/* Active health probes. Depends on common/http_fetch, router/services. */
 #include "health.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "json.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,7 +16,7 @@
 struct probe {
     struct rt_health *h;
     struct rt_instance *inst; /* referenced while the probe runs */
-    struct http_client_req *req;
+    struct http_fetch_req *req;
     struct probe *next;
     uint64_t start_ns;
 };
@@ -94,7 +94,7 @@ static void probe_one(struct rt_health *h, struct rt_instance *inst)
         .on_done = on_probed,
         .ud = p,
     };
-    p->req = http_client_start(h->rt->client, &o);
+    p->req = http_fetch_start(h->rt->probe_fetch, &o);
     p->next = h->probes;
     h->probes = p;
     buf_free(&url);
@@ -137,7 +137,7 @@ void rt_health_stop(struct rt_health *h)
     while (h->probes != NULL) {
         struct probe *p = h->probes;
         h->probes = p->next;
-        http_client_cancel(p->req);
+        http_fetch_cancel(p->req);
         rt_instance_unref(p->inst);
         free(p);
     }

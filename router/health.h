@@ -2,7 +2,7 @@
  * (port+1) when its record was made by one (metadata.babysitter present), else on the instance
  * itself. A failed probe takes the instance out of rotation until a probe succeeds; a successful
  * probe also ends a passive ejection. Probes run concurrently and never overlap per instance.
- * Depends on common/http_client, router/services. */
+ * Depends on common/http_fetch, router/services. */
 #ifndef SVC_ROUTER_HEALTH_H
 #define SVC_ROUTER_HEALTH_H
 

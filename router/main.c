@@ -7,7 +7,7 @@
 #include "err.h"
 #include "handlers.h"
 #include "health.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "http_server.h"
 #include "log.h"
 #include "loop.h"
@@ -38,8 +38,10 @@ static void on_cleanup(void *ud)
     rt->health = NULL;
     rt_services_free(rt->services);
     rt->services = NULL;
-    http_client_free(rt->client);
-    rt->client = NULL;
+    http_fetch_free(rt->registry_fetch);
+    rt->registry_fetch = NULL;
+    http_fetch_free(rt->probe_fetch);
+    rt->probe_fetch = NULL;
 }
 
 int main(int argc, char **argv)
@@ -66,7 +68,8 @@ int main(int argc, char **argv)
     struct rt_router rt = {.loop = &loop, .cfg = &cfg, .start_time = wallclock_now()};
     rt.services = rt_services_new(&loop, (unsigned)cfg.upstream_idle);
     rt.metrics = rt_metrics_new();
-    rt.client = http_client_new(&loop, 64);
+    rt.registry_fetch = http_fetch_new(&loop, 2);
+    rt.probe_fetch = http_fetch_new(&loop, 0);
     if (cfg.static_services != NULL &&
         rt_static_services_load(rt.services, cfg.static_services, &err) < 0) {
         fprintf(stderr, "infini-router: --static-services %s\n", err.msg);

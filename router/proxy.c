@@ -25,7 +25,7 @@
 #include "model_extract.h"
 #include "router.h"
 #include "services.h"
-#include "upstream.h"
+#include "http_upstream.h"
 #include "wallclock.h"
 #include "xalloc.h"
 
@@ -37,7 +37,7 @@ struct transfer {
     struct rt_extract ex;
     struct buf head;          /* upstream request head */
     struct rt_instance *inst; /* current attempt; holds a ref and an in-flight slot */
-    struct rt_upstream *up;   /* current exchange */
+    struct http_upstream *up; /* current exchange */
     struct rt_instance *tried[MAX_TRIED];
     size_t ntried;
     int last_err;
@@ -126,7 +126,7 @@ static void on_client_abort(void *ud)
     t->client_gone = true;
     rt_metrics_inc(t->rt->metrics, RT_M_CLIENT_ABORTS);
     if (t->up != NULL && t->depth == 0) {
-        rt_upstream_abort(t->up);
+        http_upstream_abort(t->up);
         t->up = NULL;
     }
     finish(t, 499);
@@ -138,7 +138,7 @@ static void on_client_drain(void *ud)
     struct transfer *t = ud;
 
     if (t->up != NULL)
-        rt_upstream_resume(t->up);
+        http_upstream_resume(t->up);
 }
 
 /* ---------------------------------------------------------------- upstream side */
@@ -155,7 +155,7 @@ static void leave(struct transfer *t)
     if (--t->depth > 0)
         return;
     if (t->client_gone && t->up != NULL) {
-        rt_upstream_abort(t->up);
+        http_upstream_abort(t->up);
         t->up = NULL;
     }
     maybe_free(t);
@@ -304,8 +304,8 @@ static void on_up_done(void *ud, int rc, bool started, bool stale)
 
 /* ---------------------------------------------------------------- attempts */
 
-static const struct rt_upstream_cbs upstream_cbs = {on_up_head, on_up_body, on_up_done,
-                                                    on_up_read_done};
+static const struct http_upstream_cbs upstream_cbs = {on_up_head, on_up_body, on_up_done,
+                                                      on_up_read_done};
 
 static uint64_t ms(double seconds)
 {
@@ -326,7 +326,7 @@ static void send_upstream(struct transfer *t, bool fresh)
         reply_error(t, 431, "headers_too_large", "request headers too large to forward");
         return;
     }
-    struct rt_upstream_opts o = {
+    struct http_upstream_opts o = {
         .head = {t->head.data, t->head.len},
         .body = t->req->body,
         .head_request = t->req->method == HTTP_HEAD,
@@ -335,7 +335,7 @@ static void send_upstream(struct transfer *t, bool fresh)
         .first_byte_timeout_ms = ms(cfg->first_byte_timeout),
         .total_timeout_ms = ms(cfg->proxy_timeout),
     };
-    t->up = rt_upstream_start(inst->pool, &o, &upstream_cbs, t);
+    t->up = http_upstream_start(inst->pool, &o, &upstream_cbs, t);
 }
 
 /* Picks the next instance (not tried yet), takes a slot on it and sends the request. */

@@ -13,7 +13,7 @@ struct rt_services;
 struct rt_metrics;
 struct rt_discovery;
 struct rt_health;
-struct http_client;
+struct http_fetch;
 struct http_server;
 
 struct rt_router {
@@ -21,13 +21,14 @@ struct rt_router {
     const struct rt_config *cfg;
     struct rt_services *services;
     struct rt_metrics *metrics;
-    struct http_client *client;     /* discovery and probes (libcurl) */
-    struct rt_discovery *discovery; /* NULL without --registry-url */
+    struct http_fetch *registry_fetch; /* registry polls: one kept-alive connection */
+    struct http_fetch *probe_fetch;    /* health probes: a new connection each */
+    struct rt_discovery *discovery;    /* NULL without --registry-url */
     struct rt_health *health;
     struct http_server *server;
-    unsigned in_flight; /* proxied requests in progress */
-    uint64_t discovery_epoch;       /* registry answers applied so far */
-    double start_time;  /* wall clock */
+    unsigned in_flight;       /* proxied requests in progress */
+    uint64_t discovery_epoch; /* registry answers applied so far */
+    double start_time;        /* wall clock */
 };
 
 #endif

@@ -9,8 +9,9 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "url.h"
 #include "ring.h"
-#include "upstream.h"
+#include "http_upstream.h"
 #include "xalloc.h"
 
 #define RING_VNODES         128
@@ -63,7 +64,7 @@ void rt_services_free(struct rt_services *s)
 
 static void instance_free(struct rt_instance *inst)
 {
-    rt_pool_free(inst->pool);
+    http_upstream_pool_free(inst->pool);
     for (size_t i = 0; i < inst->nmodels; i++)
         free(inst->models[i]);
     free(inst->models);
@@ -188,39 +189,6 @@ static char *make_url(const char *host, int port)
     return buf_take(&b, NULL);
 }
 
-/* Splits "http://host[:port][/...]" (host may be "[v6]") into host and port (default 80). */
-static int parse_http_url(const char *url, char *host, size_t size, int *port)
-{
-    const char *p = strncmp(url, "http://", 7) == 0 ? url + 7 : NULL;
-    size_t hl;
-
-    if (p == NULL)
-        return SVC_EPARSE;
-    if (*p == '[') {
-        const char *close = strchr(p, ']');
-        if (close == NULL)
-            return SVC_EPARSE;
-        hl = (size_t)(close - p - 1);
-        p++;
-    } else {
-        hl = strcspn(p, ":/?");
-    }
-    if (hl == 0 || hl >= size)
-        return SVC_EPARSE;
-    memcpy(host, p, hl);
-    host[hl] = '\0';
-    const char *rest = p + hl + (p[-1] == '[' ? 1 : 0);
-    *port = 80;
-    if (*rest == ':') {
-        char *end;
-        long v = strtol(rest + 1, &end, 10);
-        if (end == rest + 1 || v <= 0 || v > 65535 || (*end != '\0' && *end != '/'))
-            return SVC_EPARSE;
-        *port = (int)v;
-    }
-    return 0;
-}
-
 /* Sets address fields; returns true when where requests go changed (the pool is replaced). */
 static bool apply_address(struct rt_services *s, struct rt_instance *inst,
                           const struct rt_instance_desc *d)
@@ -240,15 +208,14 @@ static bool apply_address(struct rt_services *s, struct rt_instance *inst,
     inst->port = d->port;
     inst->url = url;
     inst->babysitter_url = make_url(d->host, d->port + 1);
-    rt_pool_free(inst->pool);
+    http_upstream_pool_free(inst->pool);
     /* Connect where the URL points (it may differ from host:port, e.g. behind NAT). */
-    char host[256];
-    int port = d->port;
-    if (parse_http_url(url, host, sizeof(host), &port) < 0) {
-        snprintf(host, sizeof(host), "%s", d->host);
-        port = d->port;
+    struct url_http u;
+    if (url_parse_http(url, &u) < 0) {
+        snprintf(u.host, sizeof(u.host), "%s", d->host);
+        u.port = d->port;
     }
-    inst->pool = rt_pool_new(s->loop, host, port, s->pool_idle);
+    inst->pool = http_upstream_pool_new(s->loop, u.host, u.port, s->pool_idle);
     return true;
 }
 
@@ -310,7 +277,7 @@ void rt_services_remove(struct rt_services *s, struct rt_instance *inst)
     s->n--;
     s->generation++;
     inst->in_table = false;
-    rt_pool_flush(inst->pool);
+    http_upstream_pool_flush(inst->pool);
     rt_instance_unref(inst);
 }
 

@@ -18,7 +18,7 @@
 
 #include "prom.h"
 
-struct rt_pool;
+struct http_upstream_pool;
 struct rt_ring;
 
 /* Engine-reported load from the latest heartbeat (DESIGN.md section 5). */
@@ -69,8 +69,8 @@ struct rt_instance {
     struct prom_histogram latency; /* seconds, request start to response end */
     struct prom_histogram ttfb;    /* seconds, request start to upstream response head */
 
-    struct rt_pool *pool; /* upstream keep-alive connections */
-    unsigned refs;        /* table membership + transfers */
+    struct http_upstream_pool *pool; /* upstream keep-alive connections */
+    unsigned refs;                   /* table membership + transfers */
     bool in_table;
     uint32_t generation; /* services generation when last (re)described */
 };

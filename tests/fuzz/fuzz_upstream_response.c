@@ -15,14 +15,14 @@
 #include <uv.h>
 
 #include "fuzz.h"
-#include "upstream.h"
+#include "http_upstream.h"
 
 static uv_loop_t loop;
 static int listen_fd = -1;
 static int port;
 
 struct state {
-    struct rt_upstream *u;
+    struct http_upstream *u;
     int done;
     int heads;
     size_t body;
@@ -80,21 +80,21 @@ static void setup(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char head[] = "GET /x HTTP/1.1\r\nHost: f\r\n\r\n";
-    struct rt_upstream_cbs cbs = {on_head, on_body, on_done, NULL};
+    struct http_upstream_cbs cbs = {on_head, on_body, on_done, NULL};
     struct state s = {0};
 
     if (listen_fd < 0)
         setup();
     if (size > 65536)
         return 0;
-    struct rt_pool *pool = rt_pool_new(&loop, "127.0.0.1", port, 4);
-    struct rt_upstream_opts o = {.head = {head, sizeof(head) - 1},
+    struct http_upstream_pool *pool = http_upstream_pool_new(&loop, "127.0.0.1", port, 4);
+    struct http_upstream_opts o = {.head = {head, sizeof(head) - 1},
                                  .body = {"", 0},
                                  .head_request = size > 0 && data[0] == 'H',
                                  .fresh = true,
                                  .connect_timeout_ms = 1000,
                                  .total_timeout_ms = 2000};
-    s.u = rt_upstream_start(pool, &o, &cbs, &s);
+    s.u = http_upstream_start(pool, &o, &cbs, &s);
     int fd = -1;
     size_t sent = 0;
     char sink[4096];
@@ -119,14 +119,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (s.paused && s.u != NULL) {
             s.paused = false;
-            rt_upstream_resume(s.u);
+            http_upstream_resume(s.u);
         }
     }
     if (fd >= 0)
         close(fd);
     if (s.u != NULL)
-        rt_upstream_abort(s.u);
-    rt_pool_free(pool);
+        http_upstream_abort(s.u);
+    http_upstream_pool_free(pool);
     for (int i = 0; i < 64; i++)
         uv_run(&loop, UV_RUN_NOWAIT);
     return 0;

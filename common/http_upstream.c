@@ -1,8 +1,8 @@
-/* Upstream connection pool and HTTP/1.1 exchanges for the proxy path. One struct rt_upstream is
+/* Upstream connection pool and HTTP/1.1 exchanges. One struct http_upstream is
  * both a connection and, while a request is on it, that exchange; idle connections sit in
  * their pool's LIFO list (the most recently used first: warm and least likely to have been
  * closed by the server). Depends on libuv, llhttp, common/. */
-#include "upstream.h"
+#include "http_upstream.h"
 
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -32,7 +32,7 @@ struct hdr_span {
     size_t name_off, name_len, value_off, value_len;
 };
 
-struct rt_pool {
+struct http_upstream_pool {
     uv_loop_t *loop;
     char *host;
     int port;
@@ -40,24 +40,24 @@ struct rt_pool {
     bool addr_ok, numeric, resolving, freed;
     uint64_t addr_expiry_ms;
     uv_getaddrinfo_t gai;
-    struct rt_upstream *idle;    /* LIFO */
-    struct rt_upstream *waiting; /* connections waiting for the address */
+    struct http_upstream *idle;    /* LIFO */
+    struct http_upstream *waiting; /* connections waiting for the address */
     unsigned nidle, max_idle, nconns, nactive;
 };
 
-struct rt_upstream {
+struct http_upstream {
     uv_tcp_t tcp;
     uv_timer_t timer;
     uv_connect_t creq;
     llhttp_t parser;
-    struct rt_pool *pool;
-    struct rt_upstream *next; /* idle or waiting list */
+    struct http_upstream_pool *pool;
+    struct http_upstream *next; /* idle or waiting list */
     int pending_closes;
     enum up_state state;
     bool reused, started, head_done, msg_done, paused, reading, head_request, detached;
     int deferred_rc; /* failure to report from the timer (never from inside start) */
 
-    struct rt_upstream_cbs cbs;
+    struct http_upstream_cbs cbs;
     void *ud;
     struct slice req_head, req_body;
     uint64_t first_byte_timeout_ms, total_deadline_ms;
@@ -76,16 +76,16 @@ struct up_write {
     char data[];
 };
 
-static void up_close(struct rt_upstream *u);
-static void up_fail(struct rt_upstream *u, int rc);
-static void up_send(struct rt_upstream *u);
-static void pool_maybe_free(struct rt_pool *p);
+static void up_close(struct http_upstream *u);
+static void up_fail(struct http_upstream *u, int rc);
+static void up_send(struct http_upstream *u);
+static void pool_maybe_free(struct http_upstream_pool *p);
 
 /* ---------------------------------------------------------------- timers */
 
 static void on_timer(uv_timer_t *t)
 {
-    struct rt_upstream *u = t->data;
+    struct http_upstream *u = t->data;
 
     if (u->state == UP_IDLE) {
         up_close(u); /* idle too long */
@@ -95,7 +95,7 @@ static void on_timer(uv_timer_t *t)
 }
 
 /* Arms the timer for min(phase timeout, total deadline). */
-static void arm(struct rt_upstream *u, uint64_t phase_ms)
+static void arm(struct http_upstream *u, uint64_t phase_ms)
 {
     uint64_t now = uv_now(u->pool->loop);
     uint64_t due = phase_ms ? now + phase_ms : 0;
@@ -109,7 +109,7 @@ static void arm(struct rt_upstream *u, uint64_t phase_ms)
     uv_timer_start(&u->timer, on_timer, due > now ? due - now : 0, 0);
 }
 
-static void defer_failure(struct rt_upstream *u, int rc)
+static void defer_failure(struct http_upstream *u, int rc)
 {
     u->deferred_rc = rc;
     uv_timer_start(&u->timer, on_timer, 0, 0);
@@ -117,14 +117,14 @@ static void defer_failure(struct rt_upstream *u, int rc)
 
 /* ---------------------------------------------------------------- response parsing */
 
-static struct rt_upstream *up_of(llhttp_t *p)
+static struct http_upstream *up_of(llhttp_t *p)
 {
     return p->data;
 }
 
 static int on_message_begin(llhttp_t *p)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     buf_reset(&u->rhead);
     u->nspans = 0;
@@ -134,7 +134,7 @@ static int on_message_begin(llhttp_t *p)
 
 static int on_header_field(llhttp_t *p, const char *at, size_t len)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     if (u->nspans == 0 || u->in_value) {
         if (u->nspans == MAX_HEADERS)
@@ -154,7 +154,7 @@ static int on_header_field(llhttp_t *p, const char *at, size_t len)
 
 static int on_header_field_complete(llhttp_t *p)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     u->spans[u->nspans - 1].value_off = u->rhead.len;
     u->in_value = true;
@@ -163,7 +163,7 @@ static int on_header_field_complete(llhttp_t *p)
 
 static int on_header_value(llhttp_t *p, const char *at, size_t len)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     u->spans[u->nspans - 1].value_len += len;
     return buf_append(&u->rhead, at, len) < 0 ? HPE_USER : 0;
@@ -171,7 +171,7 @@ static int on_header_value(llhttp_t *p, const char *at, size_t len)
 
 static int on_headers_complete(llhttp_t *p)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
     int status = llhttp_get_status_code(p);
 
     if (status < 200)
@@ -196,7 +196,7 @@ static int on_headers_complete(llhttp_t *p)
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     if (u->detached)
         return HPE_USER;
@@ -207,7 +207,7 @@ static int on_body(llhttp_t *p, const char *at, size_t len)
 
 static int on_message_complete(llhttp_t *p)
 {
-    struct rt_upstream *u = up_of(p);
+    struct http_upstream *u = up_of(p);
 
     if (!u->head_done)
         return 0; /* end of a 1xx message */
@@ -229,8 +229,8 @@ static const llhttp_settings_t parser_settings = {
 
 static void on_conn_closed(uv_handle_t *h)
 {
-    struct rt_upstream *u = h->data;
-    struct rt_pool *p = u->pool;
+    struct http_upstream *u = h->data;
+    struct http_upstream_pool *p = u->pool;
 
     if (--u->pending_closes > 0)
         return;
@@ -242,9 +242,9 @@ static void on_conn_closed(uv_handle_t *h)
     pool_maybe_free(p);
 }
 
-static void list_remove(struct rt_upstream **head, struct rt_upstream *u)
+static void list_remove(struct http_upstream **head, struct http_upstream *u)
 {
-    for (struct rt_upstream **pp = head; *pp != NULL; pp = &(*pp)->next) {
+    for (struct http_upstream **pp = head; *pp != NULL; pp = &(*pp)->next) {
         if (*pp == u) {
             *pp = u->next;
             u->next = NULL;
@@ -253,9 +253,9 @@ static void list_remove(struct rt_upstream **head, struct rt_upstream *u)
     }
 }
 
-static void up_close(struct rt_upstream *u)
+static void up_close(struct http_upstream *u)
 {
-    struct rt_pool *p = u->pool;
+    struct http_upstream_pool *p = u->pool;
 
     if (u->state == UP_CLOSED)
         return;
@@ -275,12 +275,12 @@ static void up_close(struct rt_upstream *u)
 }
 
 /* Ends the exchange with an error; the callback runs once, then the connection closes. */
-static void up_fail(struct rt_upstream *u, int rc)
+static void up_fail(struct http_upstream *u, int rc)
 {
     if (u->state == UP_CLOSED || u->state == UP_IDLE)
         return;
     bool stale = u->reused && !u->started && rc != UV_ETIMEDOUT;
-    struct rt_upstream_cbs cbs = u->cbs;
+    struct http_upstream_cbs cbs = u->cbs;
     void *ud = u->ud;
     bool detached = u->detached;
 
@@ -293,10 +293,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b);
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out);
 
 /* The response is complete: report, then pool or close the connection. */
-static void up_finish(struct rt_upstream *u, bool reusable)
+static void up_finish(struct http_upstream *u, bool reusable)
 {
-    struct rt_pool *p = u->pool;
-    struct rt_upstream_cbs cbs = u->cbs;
+    struct http_upstream_pool *p = u->pool;
+    struct http_upstream_cbs cbs = u->cbs;
     void *ud = u->ud;
 
     uv_timer_stop(&u->timer);
@@ -335,7 +335,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *out)
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 {
-    struct rt_upstream *u = s->data;
+    struct http_upstream *u = s->data;
 
     if (u->state == UP_IDLE) {
         if (nread != 0)
@@ -383,7 +383,7 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 static void on_write(uv_write_t *w, int status)
 {
-    struct rt_upstream *u = w->data;
+    struct http_upstream *u = w->data;
 
     free(w);
     /* A server may answer (and close) before reading the whole body; the response decides. */
@@ -391,7 +391,7 @@ static void on_write(uv_write_t *w, int status)
         up_fail(u, status);
 }
 
-static void up_send(struct rt_upstream *u)
+static void up_send(struct http_upstream *u)
 {
     uv_buf_t bufs[2] = {uv_buf_init((char *)(uintptr_t)u->req_head.ptr, (unsigned)u->req_head.len),
                         uv_buf_init((char *)(uintptr_t)u->req_body.ptr, (unsigned)u->req_body.len)};
@@ -437,7 +437,7 @@ static void up_send(struct rt_upstream *u)
 
 static void on_connect(uv_connect_t *req, int status)
 {
-    struct rt_upstream *u = req->data;
+    struct http_upstream *u = req->data;
 
     if (u->state == UP_CLOSED)
         return;
@@ -449,7 +449,7 @@ static void on_connect(uv_connect_t *req, int status)
     up_send(u);
 }
 
-static void up_connect(struct rt_upstream *u)
+static void up_connect(struct http_upstream *u)
 {
     u->state = UP_CONNECTING;
     u->creq.data = u;
@@ -462,8 +462,8 @@ static void up_connect(struct rt_upstream *u)
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 {
-    struct rt_pool *p = req->data;
-    struct rt_upstream *list = p->waiting;
+    struct http_upstream_pool *p = req->data;
+    struct http_upstream *list = p->waiting;
 
     p->resolving = false;
     if (status == 0 && res != NULL) {
@@ -480,7 +480,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     uv_freeaddrinfo(res);
     p->waiting = NULL;
     while (list != NULL) {
-        struct rt_upstream *u = list;
+        struct http_upstream *u = list;
         list = u->next;
         u->next = NULL;
         if (u->detached) {
@@ -495,7 +495,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     pool_maybe_free(p);
 }
 
-static void pool_resolve(struct rt_pool *p)
+static void pool_resolve(struct http_upstream_pool *p)
 {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
 
@@ -512,9 +512,10 @@ static void pool_resolve(struct rt_pool *p)
 
 /* ---------------------------------------------------------------- pool */
 
-struct rt_pool *rt_pool_new(uv_loop_t *loop, const char *host, int port, unsigned max_idle)
+struct http_upstream_pool *http_upstream_pool_new(uv_loop_t *loop, const char *host, int port,
+                                                  unsigned max_idle)
 {
-    struct rt_pool *p = xcalloc(1, sizeof(*p));
+    struct http_upstream_pool *p = xcalloc(1, sizeof(*p));
 
     p->loop = loop;
     p->host = xstrdup(host);
@@ -528,7 +529,7 @@ struct rt_pool *rt_pool_new(uv_loop_t *loop, const char *host, int port, unsigne
     return p;
 }
 
-static void pool_maybe_free(struct rt_pool *p)
+static void pool_maybe_free(struct http_upstream_pool *p)
 {
     if (!p->freed || p->nconns > 0 || p->resolving)
         return;
@@ -536,35 +537,35 @@ static void pool_maybe_free(struct rt_pool *p)
     free(p);
 }
 
-void rt_pool_flush(struct rt_pool *p)
+void http_upstream_pool_flush(struct http_upstream_pool *p)
 {
     while (p->idle != NULL)
         up_close(p->idle);
 }
 
-void rt_pool_free(struct rt_pool *p)
+void http_upstream_pool_free(struct http_upstream_pool *p)
 {
     if (p == NULL)
         return;
     p->freed = true;
-    rt_pool_flush(p);
+    http_upstream_pool_flush(p);
     pool_maybe_free(p);
 }
 
-size_t rt_pool_idle_count(const struct rt_pool *p)
+size_t http_upstream_pool_idle(const struct http_upstream_pool *p)
 {
     return p->nidle;
 }
 
-size_t rt_pool_active_count(const struct rt_pool *p)
+size_t http_upstream_pool_active(const struct http_upstream_pool *p)
 {
     return p->nactive;
 }
 
 /* ---------------------------------------------------------------- exchanges */
 
-static void attach(struct rt_upstream *u, const struct rt_upstream_opts *o,
-                   const struct rt_upstream_cbs *cbs, void *ud)
+static void attach(struct http_upstream *u, const struct http_upstream_opts *o,
+                   const struct http_upstream_cbs *cbs, void *ud)
 {
     u->cbs = *cbs;
     u->ud = ud;
@@ -579,10 +580,11 @@ static void attach(struct rt_upstream *u, const struct rt_upstream_opts *o,
     u->content_length = -1;
 }
 
-struct rt_upstream *rt_upstream_start(struct rt_pool *p, const struct rt_upstream_opts *o,
-                                      const struct rt_upstream_cbs *cbs, void *ud)
+struct http_upstream *http_upstream_start(struct http_upstream_pool *p,
+                                          const struct http_upstream_opts *o,
+                                          const struct http_upstream_cbs *cbs, void *ud)
 {
-    struct rt_upstream *u = NULL;
+    struct http_upstream *u = NULL;
 
     if (!o->fresh && p->idle != NULL) {
         u = p->idle;
@@ -617,7 +619,7 @@ struct rt_upstream *rt_upstream_start(struct rt_pool *p, const struct rt_upstrea
     return u;
 }
 
-void rt_upstream_resume(struct rt_upstream *u)
+void http_upstream_resume(struct http_upstream *u)
 {
     if (!u->paused || u->state == UP_CLOSED)
         return;
@@ -626,7 +628,7 @@ void rt_upstream_resume(struct rt_upstream *u)
         u->reading = true;
 }
 
-void rt_upstream_abort(struct rt_upstream *u)
+void http_upstream_abort(struct http_upstream *u)
 {
     u->detached = true;
     if (u->state == UP_RESOLVING)
