@@ -118,6 +118,21 @@ cJSON *json_new_string(const char *s)
     return check(cJSON_CreateString(s));
 }
 
+cJSON *json_new_number(double val)
+{
+    return check(cJSON_CreateNumber(val));
+}
+
+cJSON *json_new_bool(bool val)
+{
+    return check(cJSON_CreateBool(val));
+}
+
+cJSON *json_new_null(void)
+{
+    return check(cJSON_CreateNull());
+}
+
 cJSON *json_set_item(cJSON *obj, const char *key, cJSON *item)
 {
     SVC_ASSERT(cJSON_IsObject(obj));

@@ -45,6 +45,10 @@ cJSON *json_set_item(cJSON *obj, const char *key, cJSON *item);
 /* Appends to an array; takes `item`. */
 void json_array_push(cJSON *arr, cJSON *item);
 cJSON *json_new_string(const char *s);
+/* Scalar items for arrays (objects use the json_set_* builders); abort on OOM. */
+cJSON *json_new_number(double val);
+cJSON *json_new_bool(bool val);
+cJSON *json_new_null(void);
 /* Deep copy; aborts on OOM. */
 cJSON *json_dup(const cJSON *item);
 

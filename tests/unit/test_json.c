@@ -119,6 +119,20 @@ TEST(print_respects_buffer_limit)
     cJSON_Delete(j);
 }
 
+TEST(scalar_items_in_arrays)
+{
+    cJSON *arr = json_new_array();
+
+    json_array_push(arr, json_new_number(1.5));
+    json_array_push(arr, json_new_bool(true));
+    json_array_push(arr, json_new_null());
+    char *s = json_print_str(arr);
+    ASSERT_STR_EQ(s, "[1.5,true,null]");
+    free(s);
+    cJSON_Delete(arr);
+}
+
 HARNESS_MAIN(CASE(keys_sorted_at_every_level), CASE(escapes_like_serde), CASE(numbers),
              CASE(set_replaces_existing_key), CASE(parse_bounded_input),
-             CASE(typed_getters_check_types), CASE(print_respects_buffer_limit))
+             CASE(typed_getters_check_types), CASE(print_respects_buffer_limit),
+             CASE(scalar_items_in_arrays))
