@@ -27,6 +27,7 @@
 #include "prom.h"
 #include "prompt.h"
 #include "render.h"
+#include "scan.h"
 #include "xalloc.h"
 
 #define MAX_PROMPT_BYTES (64u * 1024 * 1024)
@@ -114,13 +115,13 @@ static void ensure_named(struct mock_server *s)
         s->words[i] = mock_render_words_new(s->name, cfg->model_ids[i]);
 }
 
-/* Index of `model` (NULL = the default model), or -1. */
-static int find_model(const struct mock_server *s, const char *model)
+/* Resolves the model id (absent: the default model); -1 when unknown. */
+static int model_index(const struct mock_server *s, struct slice model)
 {
-    if (model == NULL)
+    if (model.ptr == NULL)
         return 0;
     for (size_t i = 0; i < s->cfg->nmodels; i++) {
-        if (strcmp(s->cfg->model_ids[i], model) == 0)
+        if (slice_eq(model, s->cfg->model_ids[i]))
             return (int)i;
     }
     return -1;
@@ -146,7 +147,8 @@ static cJSON *parse_body(struct mock_server *s, struct http_request *req, int *m
         reply_error(req, 400, "invalid_model", "'model' must be a string");
         return NULL;
     }
-    *model = find_model(s, cJSON_IsString(m) ? m->valuestring : NULL);
+    *model = model_index(s, cJSON_IsString(m) ? slice_from_cstr(m->valuestring)
+                                              : (struct slice){NULL, 0});
     if (*model < 0) {
         snprintf(msg, sizeof(msg), "Model %s not available on this service", m->valuestring);
         cJSON_Delete(body);
@@ -154,38 +156,6 @@ static cJSON *parse_body(struct mock_server *s, struct http_request *req, int *m
         return NULL;
     }
     return body;
-}
-
-/* An optional boolean: absent/null leaves *out; another type is an error. */
-static bool opt_bool(const cJSON *obj, const char *key, bool *out)
-{
-    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
-
-    if (v == NULL || cJSON_IsNull(v))
-        return true;
-    if (!cJSON_IsBool(v))
-        return false;
-    *out = cJSON_IsTrue(v);
-    return true;
-}
-
-/* max_completion_tokens, else max_tokens: absent/null leaves *out; else an integer in range. */
-static bool opt_max_tokens(const cJSON *body, int *out, bool *given)
-{
-    static const char *const keys[] = {"max_completion_tokens", "max_tokens"};
-
-    for (int i = 0; i < 2; i++) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, keys[i]);
-        long long n;
-        if (v == NULL || cJSON_IsNull(v))
-            continue;
-        if (!json_get_int(body, keys[i], 1, MOCK_HANDLERS_MAX_TOKENS, &n))
-            return false;
-        *out = (int)n;
-        *given = true;
-        return true;
-    }
-    return true;
 }
 
 /* ---------------------------------------------------------------- generation */
@@ -400,75 +370,70 @@ static void gen_on_abort(void *ud)
     gen_free(g);
 }
 
-/* Reads the generation parameters; replies with the error and returns false on failure. */
-static bool gen_params(struct gen *g, const cJSON *body, int *max_tokens, bool *given)
+/* The cJSON path: reads the arguments and the prompt text (into s->text); replies with the
+ * error and returns -1 on failure, else the model's index. */
+static int gen_args_slow(struct mock_server *s, struct http_request *req, bool chat,
+                         struct mock_prompt_args *a)
 {
-    struct http_request *req = g->req;
     struct err_msg err = {0};
-    int rc;
+    int model;
+    cJSON *body = parse_body(s, req, &model);
 
-    if (!opt_bool(body, "stream", &g->stream)) {
-        reply_error(req, 400, "invalid_stream", "'stream' must be a boolean");
-        return false;
-    }
-    if (!opt_bool(json_get_object(body, "stream_options"), "include_usage", &g->include_usage)) {
-        reply_error(req, 400, "invalid_stream_options",
-                    "'stream_options.include_usage' must be a boolean");
-        return false;
-    }
-    if (!opt_max_tokens(body, max_tokens, given)) {
-        reply_error(req, 400, "invalid_max_tokens",
-                    "'max_tokens' / 'max_completion_tokens' must be an integer from 1 to 65536");
-        return false;
-    }
-    buf_reset(&g->s->text);
-    if (g->reply.api == MOCK_RENDER_CHAT)
-        rc = mock_prompt_chat(body, &g->s->text, &err);
-    else
-        rc = mock_prompt_completion(body, &g->s->text, &err);
+    if (body == NULL)
+        return -1;
+    buf_reset(&s->text);
+    int rc = mock_prompt_request(body, chat, MOCK_HANDLERS_MAX_TOKENS, a, &s->text, &err);
+    cJSON_Delete(body); /* a->model dangles from here on; the index is what is used */
     if (rc == SVC_ELIMIT) {
         reply_error(req, 413, NULL, "prompt too large");
-        return false;
+        return -1;
     }
     if (rc < 0) {
-        reply_error(req, 400, "invalid_prompt", err.msg);
-        return false;
+        reply_error(req, 400, "invalid_request", err.msg);
+        return -1;
     }
-    return true;
+    return model;
+}
+
+/* The fast path (tests/mock/scan): the model's index when it could read everything, else -1. */
+static int gen_args_fast(struct mock_server *s, struct http_request *req, bool chat,
+                         struct mock_prompt_args *a)
+{
+    buf_reset(&s->text);
+    if (!mock_scan_generation(req->body.ptr, req->body.len, chat, MOCK_HANDLERS_MAX_TOKENS, a,
+                              &s->text))
+        return -1;
+    return model_index(s, a->model); /* unknown: the cJSON path words the 404 */
 }
 
 static void handle_generation(struct mock_server *s, struct http_request *req,
                               enum mock_render_api api)
 {
     const struct mock_config *cfg = s->cfg;
-    int model, max_tokens = cfg->max_tokens_default;
-    bool given = false;
+    bool chat = api == MOCK_RENDER_CHAT;
+    struct mock_prompt_args a;
 
     if (mock_engine_is_stopping(s->engine)) {
         reply_error(req, 503, NULL, "shutting down");
         return;
     }
-    cJSON *body = parse_body(s, req, &model);
-    if (body == NULL)
+    int model = gen_args_fast(s, req, chat, &a);
+    if (model < 0 && (model = gen_args_slow(s, req, chat, &a)) < 0)
         return;
+    s->requests++;
     struct gen *g = xcalloc(1, sizeof(*g));
     g->s = s;
     g->req = req;
     g->model = model;
+    g->stream = a.stream;
+    g->include_usage = a.include_usage;
     g->reply.api = api;
-    bool ok = gen_params(g, body, &max_tokens, &given);
-    cJSON_Delete(body);
-    if (!ok) {
-        gen_free(g);
-        return;
-    }
-    s->requests++;
     g->reply.words = s->words[model];
     g->reply.id = ++s->next_id;
     g->reply.created = (long long)time(NULL);
-    g->reply.finish_reason = given ? "length" : "stop";
-    g->job.max_tokens = max_tokens;
-    g->job.want_tokens = g->stream;
+    g->reply.finish_reason = a.max_given ? "length" : "stop";
+    g->job.max_tokens = a.max_given ? a.max_tokens : cfg->max_tokens_default;
+    g->job.want_tokens = a.stream;
     g->job.fail = cfg->fail_rate > 0 && rng_next(s) < cfg->fail_rate;
     g->job.stall_ms = (uint64_t)cfg->stall_ms;
     g->job.seed = s->seeds[model];

@@ -2,6 +2,7 @@
 #include "prompt.h"
 
 #include <limits.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "buf.h"
@@ -132,6 +133,70 @@ int mock_prompt_completion(const cJSON *body, struct buf *out, struct err_msg *e
 int mock_prompt_inputs(const cJSON *body, struct buf *out, size_t *count, struct err_msg *err)
 {
     return append_strings(body, "input", out, '\0', count, err);
+}
+
+/* An optional boolean: absent/null leaves *out; another type is an error. */
+static bool opt_bool(const cJSON *obj, const char *key, bool *out)
+{
+    const cJSON *v = cJSON_IsObject(obj) ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL;
+
+    if (v == NULL || cJSON_IsNull(v))
+        return true;
+    if (!cJSON_IsBool(v))
+        return false;
+    *out = cJSON_IsTrue(v);
+    return true;
+}
+
+/* max_completion_tokens, else max_tokens: absent/null leaves `a`; else an integer in range. */
+static bool opt_max_tokens(const cJSON *body, int limit, struct mock_prompt_args *a)
+{
+    static const char *const keys[] = {"max_completion_tokens", "max_tokens"};
+
+    for (int i = 0; i < 2; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, keys[i]);
+        long long n;
+        if (v == NULL || cJSON_IsNull(v))
+            continue;
+        if (!json_get_int(body, keys[i], 1, limit, &n))
+            return false;
+        a->max_tokens = (int)n;
+        a->max_given = true;
+        return true;
+    }
+    return true;
+}
+
+int mock_prompt_request(const cJSON *body, bool chat, int max_tokens_limit,
+                        struct mock_prompt_args *args, struct buf *text, struct err_msg *err)
+{
+    const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
+
+    *args = (struct mock_prompt_args){{NULL, 0}, false, false, false, 0};
+    if (!cJSON_IsObject(body)) {
+        err_set(err, 0, 0, "the body must be a JSON object");
+        return SVC_EPARSE;
+    }
+    if (cJSON_IsString(model)) {
+        args->model = slice_from_cstr(model->valuestring);
+    } else if (model != NULL && !cJSON_IsNull(model)) {
+        err_set(err, 0, 0, "'model' must be a string");
+        return SVC_EPARSE;
+    }
+    if (!opt_bool(body, "stream", &args->stream)) {
+        err_set(err, 0, 0, "'stream' must be a boolean");
+        return SVC_EPARSE;
+    }
+    if (!opt_bool(json_get_object(body, "stream_options"), "include_usage", &args->include_usage)) {
+        err_set(err, 0, 0, "'stream_options.include_usage' must be a boolean");
+        return SVC_EPARSE;
+    }
+    if (!opt_max_tokens(body, max_tokens_limit, args)) {
+        err_set(err, 0, 0, "'max_tokens' / 'max_completion_tokens' must be an integer from 1 to %d",
+                max_tokens_limit);
+        return SVC_EPARSE;
+    }
+    return chat ? mock_prompt_chat(body, text, err) : mock_prompt_completion(body, text, err);
 }
 
 int mock_prompt_tokens(size_t bytes, int chars_per_token)

@@ -8,12 +8,30 @@
 #ifndef SVC_TESTS_MOCK_PROMPT_H
 #define SVC_TESTS_MOCK_PROMPT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <cJSON.h>
 
-struct buf;
+#include "buf.h"
+
 struct err_msg;
+
+/* What a generation request asks for, besides its prompt text. */
+struct mock_prompt_args {
+    struct slice model; /* ptr NULL when absent or null; borrowed from the body or its tree */
+    bool stream;
+    bool include_usage; /* stream_options.include_usage */
+    bool max_given;     /* max_completion_tokens, else max_tokens, was set */
+    int max_tokens;     /* when max_given */
+};
+
+/* Reads a chat (`chat` true) or completions request from its parsed body (borrowed): `args`,
+ * and the canonical prompt text appended to `text`. 0; SVC_EPARSE with `err` naming the field
+ * when a field has the wrong type or range (max tokens outside 1..max_tokens_limit) or the
+ * prompt is missing or malformed; SVC_ELIMIT when `text` is full. */
+int mock_prompt_request(const cJSON *body, bool chat, int max_tokens_limit,
+                        struct mock_prompt_args *args, struct buf *text, struct err_msg *err);
 
 /* Appends the canonical text of a chat request's `messages` (borrowed from the parsed body) to
  * `out`. 0, or SVC_EPARSE with `err` saying what is wrong (missing or empty messages, a message

@@ -1,6 +1,7 @@
 /* Unit tests for infini-mock's core: chained block hashes, the LRU prefix cache
  * (hits, partial hits, eviction order, capacity) checked against a naive model, canonical prompt
- * text for every body shape, and the engine's scheduler on a private loop (synchronous zero-delay
+ * text for every body shape, the allocation-free body scanner against the cJSON path (fixed cases
+ * and thousands of mutations), and the engine's scheduler on a private loop (synchronous zero-delay
  * path, batch limit and FIFO order, prefix-cache TTFT, cancellation, stalls, shutdown). */
 #include "kvcache.h"
 
@@ -16,6 +17,8 @@
 #include "hash.h"
 #include "json.h"
 #include "prompt.h"
+#include "scan.h"
+#include "xalloc.h"
 
 TEST(block_hashes_are_chained_hash64)
 {
@@ -321,6 +324,197 @@ TEST(prompt_token_count)
         canon(mock_prompt_chat, "{\"messages\":[{\"role\":\"user\",\"content\":\"abcd\"}]}", &rc);
     ASSERT_EQ(mock_prompt_tokens(strlen(t), 4), 3); /* "user\nabcd\n" = 10 bytes */
     free(t);
+}
+
+/* ---------------------------------------------------------------- fast path */
+
+struct parsed {
+    bool ok;
+    char *model; /* NULL = absent */
+    struct mock_prompt_args args;
+    struct buf text;
+};
+
+static void parsed_free(struct parsed *p)
+{
+    free(p->model);
+    buf_free(&p->text);
+}
+
+static void run_paths(const char *body, size_t len, bool chat, struct parsed *fast,
+                      struct parsed *slow)
+{
+    memset(fast, 0, sizeof(*fast));
+    memset(slow, 0, sizeof(*slow));
+    buf_init(&fast->text, 1 << 20);
+    buf_init(&slow->text, 1 << 20);
+    fast->ok = mock_scan_generation(body, len, chat, 100, &fast->args, &fast->text);
+    if (fast->ok && fast->args.model.ptr != NULL)
+        fast->model = xstrndup(fast->args.model.ptr, fast->args.model.len);
+    cJSON *tree = json_parse(body, len, NULL);
+    slow->ok =
+        tree != NULL && mock_prompt_request(tree, chat, 100, &slow->args, &slow->text, NULL) == 0;
+    if (slow->ok && slow->args.model.ptr != NULL)
+        slow->model = xstrndup(slow->args.model.ptr, slow->args.model.len);
+    cJSON_Delete(tree);
+}
+
+/* Whatever the fast path accepts, the cJSON path accepts with the same result. Returns whether
+ * the fast path accepted. */
+static bool check_agrees(const char *body, size_t len, bool chat)
+{
+    struct parsed f, s;
+
+    run_paths(body, len, chat, &f, &s);
+    if (f.ok) {
+        if (!s.ok)
+            HARNESS_FAIL_("fast path accepted what cJSON refuses: %.*s", (int)len, body);
+        bool same =
+            (f.model == NULL) == (s.model == NULL) &&
+            (f.model == NULL || strcmp(f.model, s.model) == 0) && f.args.stream == s.args.stream &&
+            f.args.include_usage == s.args.include_usage && f.args.max_given == s.args.max_given &&
+            (!f.args.max_given || f.args.max_tokens == s.args.max_tokens) &&
+            f.text.len == s.text.len &&
+            memcmp(buf_cstr(&f.text), buf_cstr(&s.text), f.text.len) == 0;
+        if (!same)
+            HARNESS_FAIL_("paths disagree on: %.*s\n  fast text \"%s\"\n  slow text \"%s\"",
+                          (int)len, body, buf_cstr(&f.text), buf_cstr(&s.text));
+    }
+    parsed_free(&f);
+    parsed_free(&s);
+    return f.ok;
+}
+
+static void expect_fast(const char *body, bool chat, const char *text)
+{
+    struct parsed f, s;
+
+    ASSERT_TRUE(check_agrees(body, strlen(body), chat));
+    run_paths(body, strlen(body), chat, &f, &s);
+    ASSERT_STR_EQ(buf_cstr(&f.text), text);
+    parsed_free(&f);
+    parsed_free(&s);
+}
+
+static const char *const common_bodies[] = {
+    "{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"Say hello.\"}],"
+    "\"max_tokens\":1}",
+    "{\n  \"messages\": [\n    {\"role\": \"system\", \"content\": \"a\\nb \\\"q\\\" \\\\ \\/ "
+    "\\t\"},"
+    "\n    {\"role\": \"user\", \"content\": [{\"type\": \"text\", \"text\": \"x\"},"
+    " {\"type\": \"image_url\", \"image_url\": {\"url\": \"data:,\"}}]},\n"
+    "    {\"role\": \"assistant\", \"content\": null, \"tool_calls\": [{\"id\": \"1\"}]}\n  ],\n"
+    "  \"stream\": true, \"stream_options\": {\"include_usage\": true},\n"
+    "  \"temperature\": 0.7, \"top_p\": 1e-1, \"stop\": [\"\\n\"], \"n\": 1,\n"
+    "  \"max_tokens\": 50, \"max_completion_tokens\": 7, \"user\": null, \"seed\": -3\n}\n",
+    "{\"stream\":false,\"prompt_cache_key\":\"k1\",\"messages\":[{\"role\":\"user\",\"content\":"
+    "\"\xc3\xa9t\xc3\xa9\",\"name\":\"bob\"}],\"max_tokens\":null}",
+};
+
+TEST(scan_takes_common_bodies)
+{
+    expect_fast(common_bodies[0], true, "user\nSay hello.\n");
+    expect_fast(common_bodies[1], true, "system\na\nb \"q\" \\ / \t\nuser\nx\nassistant\n\n");
+    expect_fast(common_bodies[2], true, "user\n\xc3\xa9t\xc3\xa9\n");
+    expect_fast("{\"prompt\":\"Once\",\"model\":null,\"echo\":false}", false, "Once");
+    expect_fast("{\"prompt\":[\"a\",\"b\\n\"]}", false, "a\nb\n");
+    /* The arguments, too. */
+    struct parsed f, s;
+    run_paths(common_bodies[1], strlen(common_bodies[1]), true, &f, &s);
+    ASSERT_TRUE(f.args.stream && f.args.include_usage && f.args.max_given);
+    ASSERT_EQ(f.args.max_tokens, 7); /* max_completion_tokens wins */
+    ASSERT_NULL(f.model);
+    parsed_free(&f);
+    parsed_free(&s);
+}
+
+TEST(scan_falls_back_when_unsure)
+{
+    static const char *const chat[] = {
+        "{\"messages\":[{\"role\":\"user\",\"content\":\"\\u00e9\"}]}", /* \u escape */
+        "{\"model\":\"a\",\"model\":\"b\",\"messages\":[{\"role\":\"user\"}]}",
+        "{\"messages\":[{\"content\":\"x\",\"role\":\"user\"}]}", /* content before role */
+        "{\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"a\",\"content\":\"b\"}]}]}",
+        "{\"messages\":[{\"role\":\"user\"}],\"max_tokens\":1.5}",
+        "{\"messages\":[{\"role\":\"user\"}],\"max_tokens\":0}",
+        "{\"messages\":[{\"role\":\"user\"}],\"max_tokens\":101}",
+        "{\"messages\":[{\"role\":\"user\"}],\"max_tokens\":\"5\"}",
+        "{\"messages\":[{\"role\":\"user\"}],\"temperature\":01}",
+        "{\"messages\":[{\"role\":\"user\"},]}",
+        "{\"messages\":[{\"role\":\"user\"}]",
+        "{\"messages\":[]}",
+        "{\"messages\":[{\"role\":\"us\ter\"}]}",
+        "\xef\xbb\xbf{\"messages\":[{\"role\":\"user\"}]}",
+        "{\"messages\":[{\"role\":\"user\"}],\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]"
+        "]]]]]]"
+        "]]]]]]]]]]]]]]]]]}",
+        "{\"messages\":[{\"role\":\"user\"}]} x",
+        "{\"model\":\"m\\/1\",\"messages\":[{\"role\":\"user\"}]}",
+        "{\"mod\\u0065l\":\"m\",\"messages\":[{\"role\":\"user\"}]}",
+        "{\"messages\":[{\"role\":null}]}",
+        "{\"messages\":[{\"role\":\"user\"}],\"stream\":1}",
+        "{\"prompt\":\"x\"}",
+        "[]",
+        "",
+    };
+    for (size_t i = 0; i < sizeof(chat) / sizeof(chat[0]); i++) {
+        if (check_agrees(chat[i], strlen(chat[i]), true))
+            HARNESS_FAIL_("fast path should have given up on: %s", chat[i]);
+    }
+    static const char *const completion[] = {
+        "{\"prompt\":[]}",
+        "{\"prompt\":[\"a\",1]}",
+        "{\"messages\":[{\"role\":\"user\"}]}",
+    };
+    for (size_t i = 0; i < sizeof(completion) / sizeof(completion[0]); i++)
+        ASSERT_FALSE(check_agrees(completion[i], strlen(completion[i]), false));
+}
+
+TEST(scan_agrees_with_cjson_on_mutations)
+{
+    static const char alphabet[] = "{}[],:\"\\nu0-.e tfa1";
+    static const char *const extra[] = {
+        "{\"prompt\":[\"one\",\"two\"],\"max_tokens\":3,\"stream\":true}",
+        "{\"model\":\"model-1\",\"messages\":[{\"role\":\"user\",\"content\":[{\"text\":\"p\"}]}],"
+        "\"stream_options\":{\"include_usage\":false}}",
+    };
+    unsigned long long rng = 99;
+    char buf[1024];
+    int accepted = 0, total = 0;
+
+    for (size_t seed = 0; seed < 5; seed++) {
+        const char *base = seed < 3 ? common_bodies[seed] : extra[seed - 3];
+        bool chat = seed < 3 || seed == 4;
+        size_t len = strlen(base);
+        for (size_t cut = 0; cut <= len; cut++, total++)
+            accepted += check_agrees(base, cut, chat); /* every truncation */
+        for (int round = 0; round < 4000; round++, total++) {
+            memcpy(buf, base, len);
+            size_t n = len;
+            for (int edits = 1 + round % 3; edits > 0; edits--) {
+                rng = rng * 6364136223846793005ULL + 1442695040888963407ULL;
+                size_t at = (size_t)(rng >> 33) % n;
+                char c = alphabet[(rng >> 20) % (sizeof(alphabet) - 1)];
+                switch ((rng >> 50) % 3) {
+                case 0: /* delete */
+                    memmove(buf + at, buf + at + 1, n - at - 1);
+                    n--;
+                    break;
+                case 1: /* insert */
+                    memmove(buf + at + 1, buf + at, n - at);
+                    buf[at] = c;
+                    n++;
+                    break;
+                default:
+                    buf[at] = c;
+                }
+            }
+            accepted += check_agrees(buf, n, chat);
+        }
+    }
+    /* Enough mutants stay valid for the comparison to mean something. */
+    printf("fast path accepted %d of %d mutants\n", accepted, total);
+    ASSERT_TRUE(accepted > total / 20);
 }
 
 /* ---------------------------------------------------------------- engine */
@@ -651,6 +845,8 @@ HARNESS_MAIN(CASE(block_hashes_are_chained_hash64),
              CASE(chain_longer_than_capacity_keeps_its_head),
              CASE(capacity_never_exceeded_and_matches_naive_model), CASE(prompt_chat_shapes),
              CASE(prompt_chat_errors), CASE(prompt_completion_and_inputs), CASE(prompt_token_count),
+             CASE(scan_takes_common_bodies), CASE(scan_falls_back_when_unsure),
+             CASE(scan_agrees_with_cjson_on_mutations),
              CASE(engine_zero_delay_completes_synchronously),
              CASE(engine_batch_limit_and_fifo_order), CASE(engine_repeat_prompt_skips_prefill),
              CASE(engine_streams_every_token), CASE(engine_cancel_releases_slot_and_queue),
