@@ -76,6 +76,7 @@ static const struct cfg_key bs_keys[] = {
 struct cli_args {
     char *config_file, *name, *host, *port, *registry_url, *router_url, *service_type, *path;
     char *command, *args, *work_dir, *max_restarts, *restart_delay, *heartbeat_interval;
+    char *env, *dev, *ndev, *max_batch;
     char *bind, *port_file, *registry_token, *log_level, *access_log;
     bool strict;
 };
@@ -106,6 +107,12 @@ static const struct cli_opt bs_options[] = {
         "first restart delay, seconds [babysitter.restart_delay]"),
     OPT("heartbeat-interval", CLI_STR, heartbeat_interval, NULL, NULL,
         "seconds between heartbeats [babysitter.heartbeat_interval]"),
+    OPT("env", CLI_STR, env, NULL, NULL,
+        "KEY=VALUE added to the child's environment, or a TOML inline table [backend.env]"),
+    OPT("dev", CLI_STR, dev, NULL, NULL,
+        "accepted for compatibility, ignored (as in the reference)"),
+    OPT("ndev", CLI_STR, ndev, NULL, NULL, "accepted for compatibility, ignored"),
+    OPT("max-batch", CLI_STR, max_batch, NULL, NULL, "accepted for compatibility, ignored"),
     OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "address the HTTP server (port P+1) listens on"),
     OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound HTTP port to this file"),
     OPT("registry-token", CLI_STR, registry_token, NULL, "INFINI_REGISTRY_TOKEN",
@@ -134,6 +141,7 @@ static const struct {
     {"restart-delay", offsetof(struct cli_args, restart_delay), "babysitter.restart_delay"},
     {"heartbeat-interval", offsetof(struct cli_args, heartbeat_interval),
      "babysitter.heartbeat_interval"},
+    {"env", offsetof(struct cli_args, env), "backend.env"},
 };
 
 struct load {
@@ -269,6 +277,20 @@ static void set_path(struct load *l)
     SVC_ASSERT(rc == 0); /* a string key takes any value */
 }
 
+/* The reference parsed these flags and never used them; scripts may still pass them. */
+static void warn_unused(const struct load *l)
+{
+    static const char *const flags[] = {"dev", "ndev", "max-batch"};
+    char text[96];
+
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+        if (flag_given(l, flags[i]) && l->warn != NULL) {
+            snprintf(text, sizeof(text), "--%s: not used; ignored", flags[i]);
+            l->warn(l->ud, text);
+        }
+    }
+}
+
 static int apply_overrides(struct load *l)
 {
     struct err_msg e = {0};
@@ -286,6 +308,7 @@ static int apply_overrides(struct load *l)
         return SVC_EBADCONFIG;
     if (l->args.path != NULL)
         set_path(l);
+    warn_unused(l);
     return 0;
 }
 

@@ -562,6 +562,37 @@ TEST(token_and_log_level_from_the_environment)
     unsetenv("INFINI_LOG_LEVEL");
 }
 
+TEST(reference_flags_env_dev_ndev_max_batch)
+{
+    struct bs_config c;
+    struct warnings w;
+    struct err_msg err;
+    char *path = write_file("port = 8100\n"
+                            "[backend]\n"
+                            "command = \"/bin/true\"\n"
+                            "[backend.env]\n"
+                            "A = \"file\"\n"
+                            "B = \"b\"\n");
+
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", path, "--env", "A=cli", "--dev", "0", "--ndev",
+                   "2", "--max-batch", "4", NULL),
+              0);
+    ASSERT_EQ(strv_len(c.env), 2);
+    ASSERT_STR_EQ(c.env[0], "A=cli");
+    ASSERT_STR_EQ(c.env[1], "B=b");
+    ASSERT_EQ(w.count, 3);
+    ASSERT_STR_EQ(w.text[0], "--dev: not used; ignored");
+    bs_config_free(&c);
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", path, "--env", "{ C = \"c d\" }", NULL), 0);
+    ASSERT_EQ(strv_len(c.env), 1);
+    ASSERT_STR_EQ(c.env[0], "C=c d");
+    bs_config_free(&c);
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", path, "--env", "novalue", NULL), SVC_EBADCONFIG);
+    ASSERT_CONTAINS(err.msg, "--env: backend.env: expected KEY=VALUE");
+    bs_config_free(&c);
+    drop_file(path);
+}
+
 TEST(help_returns_one)
 {
     struct bs_config c;
@@ -579,4 +610,5 @@ HARNESS_MAIN(CASE(defaults), CASE(every_key_of_the_schema), CASE(fixture_master)
              CASE(protected_metadata_keys_are_ignored), CASE(metadata_merge_keeps_protected_keys),
              CASE(unknown_keys_warn_or_fail_when_strict), CASE(syntax_error_has_file_line_column),
              CASE(bad_value_has_file_line_column), CASE(missing_required_key_names_the_file),
-             CASE(token_and_log_level_from_the_environment), CASE(help_returns_one))
+             CASE(token_and_log_level_from_the_environment),
+             CASE(reference_flags_env_dev_ndev_max_batch), CASE(help_returns_one))
