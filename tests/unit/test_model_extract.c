@@ -291,97 +291,114 @@ TEST(content_bytes_exact)
     ASSERT_EQ(a, 6);
     ASSERT_EQ(b, 6);
     ASSERT_EQ(c, 6);
+    /* Each UTF-8 length boundary of \u escapes, one string per code point. */
+    static const struct {
+        const char *esc;
+        size_t bytes;
+    } edges[] = {{"\\u0001", 1},        {"\\u007f", 1},       {"\\u0080", 2}, {"\\u07ff", 2},
+                 {"\\u0800", 3},        {"\\ud7ff", 3},       {"\\ue000", 3}, {"\\uffff", 3},
+                 {"\\ud800\\udc00", 4}, {"\\uDBFF\\uDFFF", 4}};
+    for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+        char body[64];
+        snprintf(body, sizeof(body), "{\"prompt\":\"%s\"}", edges[i].esc);
+        e = extract(body);
+        ASSERT_TRUE(e->json_ok);
+        ASSERT_EQ(e->content_bytes, edges[i].bytes);
+        snprintf(body, sizeof(body), "{\"model\":\"%s\"}", edges[i].esc);
+        ASSERT_EQ(extract(body)->model_len, edges[i].bytes);
+    }
     /* Roles do not count; the 4-byte scalar at the edge of the plane, U+10FFFF. */
     e = extract("{\"messages\":[{\"role\":\"a-long-role\",\"content\":\"\\udbff\\udfff\"}]}");
     ASSERT_EQ(e->content_bytes, 4);
 }
 
+/* Bodies RFC 8259 forbids (or that are not an object), one construct each. */
+static const char *const malformed[] = {
+    "",
+    " ",
+    "{",
+    "}",
+    "{\"a\"}",
+    "{\"a\":}",
+    "{\"a\":1,}",
+    "{,}",
+    "{\"a\" 1}",
+    "{\"a\":1 \"b\":2}",
+    "{a:1}",
+    "{'a':1}",
+    "{\"a\":[1,]}",
+    "{\"a\":[1 2]}",
+    "{\"a\":[}",
+    "{\"a\":1}x",
+    "{} {}",
+    "{},",
+    "{}]",
+    "[]",
+    "[{}]",
+    "\"s\"",
+    "1",
+    "null",
+    "true",
+    "{\"a\":1}/* c */",
+    "{\"a\":// c\n1}",
+    "\xef\xbb\xbf{}",
+    "{\"a\":tru}",
+    "{\"a\":nul}",
+    "{\"a\":True}",
+    "{\"a\":nan}",
+    "{\"a\":NaN}",
+    "{\"a\":Infinity}",
+    "{\"a\":-Infinity}",
+    "{\"a\":01}",
+    "{\"a\":-01}",
+    "{\"a\":1.}",
+    "{\"a\":.5}",
+    "{\"a\":-}",
+    "{\"a\":+1}",
+    "{\"a\":1e}",
+    "{\"a\":1e+}",
+    "{\"a\":1.e5}",
+    "{\"a\":0x10}",
+    "{\"a\":-.5}",
+    "{\"a\":1.5e+-3}",
+    "{\"a\" : \"x}",
+    "{\"a\":\"x\"",
+    "{\"a\":\"x\\\"}",
+    "{\"a\":\"\\x41\"}",
+    "{\"a\":\"\\u12\"}",
+    "{\"a\":\"\\u12G4\"}",
+    "{\"a\":\"\\ud800\"}",
+    "{\"a\":\"\\udc00\"}",
+    "{\"a\":\"\\ud800\\u0041\"}",
+    "{\"a\":\"\\ud800\\ud800\"}",
+    "{\"a\":\"\\ud800x\"}",
+    "{\"a\":\"\\U0041\"}",
+    "{\"a\":\"\\'\"}",
+    "{\"a\":\"\\\"}",
+    "{\"a\":\"tab\there\"}",
+    "{\"a\":\"nl\nhere\"}",
+    "{\"a\":\"\x7f ok but \x01 not\"}",
+    "{\"a\":\"\xc0\x80\"}",
+    "{\"a\":\"\xc1\xbf\"}",
+    "{\"a\":\"\xe0\x80\xaf\"}",
+    "{\"a\":\"\xed\xa0\x80\"}",
+    "{\"a\":\"\xf4\x90\x80\x80\"}",
+    "{\"a\":\"\xf5\x80\x80\x80\"}",
+    "{\"a\":\"\xff\"}",
+    "{\"a\":\"\x80\"}",
+    "{\"a\":\"\xc3\"}",
+    "{\"a\":\"\xe2\x82\"}",
+    "{\"a\":\"\xe2\x82x\"}",
+    "{\"a\":\"\xf0\x9f\x98\"}",
+    "\x01{}",
+    "{}\x0c",
+    "{\"a\":1\x0b}",
+};
+
 TEST(malformed_syntax)
 {
-    static const char *const bad[] = {
-        "",
-        " ",
-        "{",
-        "}",
-        "{\"a\"}",
-        "{\"a\":}",
-        "{\"a\":1,}",
-        "{,}",
-        "{\"a\" 1}",
-        "{\"a\":1 \"b\":2}",
-        "{a:1}",
-        "{'a':1}",
-        "{\"a\":[1,]}",
-        "{\"a\":[1 2]}",
-        "{\"a\":[}",
-        "{\"a\":1}x",
-        "{} {}",
-        "{},",
-        "{}]",
-        "[]",
-        "[{}]",
-        "\"s\"",
-        "1",
-        "null",
-        "true",
-        "{\"a\":1}/* c */",
-        "{\"a\":// c\n1}",
-        "\xef\xbb\xbf{}",
-        "{\"a\":tru}",
-        "{\"a\":nul}",
-        "{\"a\":True}",
-        "{\"a\":nan}",
-        "{\"a\":NaN}",
-        "{\"a\":Infinity}",
-        "{\"a\":-Infinity}",
-        "{\"a\":01}",
-        "{\"a\":-01}",
-        "{\"a\":1.}",
-        "{\"a\":.5}",
-        "{\"a\":-}",
-        "{\"a\":+1}",
-        "{\"a\":1e}",
-        "{\"a\":1e+}",
-        "{\"a\":1.e5}",
-        "{\"a\":0x10}",
-        "{\"a\":-.5}",
-        "{\"a\":1.5e+-3}",
-        "{\"a\" : \"x}",
-        "{\"a\":\"x\"",
-        "{\"a\":\"x\\\"}",
-        "{\"a\":\"\\x41\"}",
-        "{\"a\":\"\\u12\"}",
-        "{\"a\":\"\\u12G4\"}",
-        "{\"a\":\"\\ud800\"}",
-        "{\"a\":\"\\udc00\"}",
-        "{\"a\":\"\\ud800\\u0041\"}",
-        "{\"a\":\"\\ud800\\ud800\"}",
-        "{\"a\":\"\\ud800x\"}",
-        "{\"a\":\"\\U0041\"}",
-        "{\"a\":\"\\'\"}",
-        "{\"a\":\"\\\"}",
-        "{\"a\":\"tab\there\"}",
-        "{\"a\":\"nl\nhere\"}",
-        "{\"a\":\"\x7f ok but \x01 not\"}",
-        "{\"a\":\"\xc0\x80\"}",
-        "{\"a\":\"\xc1\xbf\"}",
-        "{\"a\":\"\xe0\x80\xaf\"}",
-        "{\"a\":\"\xed\xa0\x80\"}",
-        "{\"a\":\"\xf4\x90\x80\x80\"}",
-        "{\"a\":\"\xf5\x80\x80\x80\"}",
-        "{\"a\":\"\xff\"}",
-        "{\"a\":\"\x80\"}",
-        "{\"a\":\"\xc3\"}",
-        "{\"a\":\"\xe2\x82\"}",
-        "{\"a\":\"\xe2\x82x\"}",
-        "{\"a\":\"\xf0\x9f\x98\"}",
-        "\x01{}",
-        "{}\x0c",
-        "{\"a\":1\x0b}",
-    };
-
-    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_rejected(bad[i]);
+    for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
+        assert_rejected(malformed[i]);
     /* A NUL byte is not whitespace either. */
     assert_nothing(extract_n("{}\0", 3));
     assert_nothing(extract_n("{\"a\":\"\0\"}", 8));
