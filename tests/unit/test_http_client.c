@@ -182,8 +182,8 @@ static void on_done(void *ud, int rc, const struct http_client_response *resp)
 
 static struct http_client_req *get(const char *path, struct result *r, uint64_t timeout_ms)
 {
-    struct http_client_opts o = {.url = url(path), .timeout_ms = timeout_ms, .on_done = on_done,
-                                 .ud = r};
+    struct http_client_opts o = {
+        .url = url(path), .timeout_ms = timeout_ms, .on_done = on_done, .ud = r};
     return http_client_start(client, &o);
 }
 
@@ -207,8 +207,12 @@ TEST(post_body_and_connection_reuse)
     for (int i = 0; i < 3; i++) {
         struct result r = {0};
         const char *hdrs[] = {"Content-Type: application/json", NULL};
-        struct http_client_opts o = {.url = url("/echo"), .method = "POST", .headers = hdrs,
-                                     .body = "{\"k\":1}", .body_len = 7, .on_done = on_done,
+        struct http_client_opts o = {.url = url("/echo"),
+                                     .method = "POST",
+                                     .headers = hdrs,
+                                     .body = "{\"k\":1}",
+                                     .body_len = 7,
+                                     .on_done = on_done,
                                      .ud = &r};
         ASSERT_NOT_NULL(http_client_start(client, &o));
         run_until(&r.done);
@@ -252,8 +256,8 @@ TEST(response_limit)
     struct result r = {0};
 
     setup();
-    struct http_client_opts o = {.url = url("/big"), .max_response = 1000, .on_done = on_done,
-                                 .ud = &r};
+    struct http_client_opts o = {
+        .url = url("/big"), .max_response = 1000, .on_done = on_done, .ud = &r};
     http_client_start(client, &o);
     run_until(&r.done);
     ASSERT_EQ(r.rc, SVC_ELIMIT);
@@ -300,8 +304,11 @@ TEST(streaming_with_pause_resume)
     setup();
     buf_init(&r.streamed, 1 << 20);
     uv_timer_init(&loop, &resume_timer);
-    struct http_client_opts o = {.url = url("/stream"), .on_head = on_head, .on_data = on_data,
-                                 .on_done = on_done, .ud = &r};
+    struct http_client_opts o = {.url = url("/stream"),
+                                 .on_head = on_head,
+                                 .on_data = on_data,
+                                 .on_done = on_done,
+                                 .ud = &r};
     paused_req = http_client_start(client, &o);
     run_until(&r.done);
     ASSERT_EQ(r.rc, 0);
@@ -325,8 +332,11 @@ TEST(data_callback_abort)
 
     setup();
     buf_init(&r.streamed, 1 << 20);
-    struct http_client_opts o = {.url = url("/stream"), .on_head = on_head, .on_data = on_data,
-                                 .on_done = on_done, .ud = &r};
+    struct http_client_opts o = {.url = url("/stream"),
+                                 .on_head = on_head,
+                                 .on_data = on_data,
+                                 .on_done = on_done,
+                                 .ud = &r};
     http_client_start(client, &o);
     run_until(&r.done);
     ASSERT_EQ(r.rc, SVC_ECANCELED);
