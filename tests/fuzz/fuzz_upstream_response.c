@@ -89,11 +89,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     struct http_upstream_pool *pool = http_upstream_pool_new(&loop, "127.0.0.1", port, 4);
     struct http_upstream_opts o = {.head = {head, sizeof(head) - 1},
-                                 .body = {"", 0},
-                                 .head_request = size > 0 && data[0] == 'H',
-                                 .fresh = true,
-                                 .connect_timeout_ms = 1000,
-                                 .total_timeout_ms = 2000};
+                                   .body = {"", 0},
+                                   .head_request = size > 0 && data[0] == 'H',
+                                   .fresh = true,
+                                   .connect_timeout_ms = 1000,
+                                   .total_timeout_ms = 2000};
     s.u = http_upstream_start(pool, &o, &cbs, &s);
     int fd = -1;
     size_t sent = 0;

@@ -37,8 +37,11 @@ static struct rt_instance *add(struct rt_services *s, const char *name, int port
              cache_type ? "\"" : "");
     cJSON *md = json_parse(text, strlen(text), NULL);
     ASSERT_NOT_NULL(md);
-    struct rt_instance_desc d = {.name = name, .host = "127.0.0.1", .port = port,
-                                 .metadata = md, .registry_healthy = true,
+    struct rt_instance_desc d = {.name = name,
+                                 .host = "127.0.0.1",
+                                 .port = port,
+                                 .metadata = md,
+                                 .registry_healthy = true,
                                  .source = RT_SOURCE_REGISTRY};
     struct rt_instance *inst = rt_services_upsert(s, &d);
     cJSON_Delete(md);
@@ -47,9 +50,14 @@ static struct rt_instance *add(struct rt_services *s, const char *name, int port
 
 static struct rt_pick_req req(const char *model, const char *key)
 {
-    return (struct rt_pick_req){.policy = RT_POLICY_KEY_OR_RR, .model = model, .key = key,
-                                .key_len = key ? strlen(key) : 0, .balance_factor = 1.25,
-                                .cache_type_threshold = 51200, .now_ms = 1000, .now_s = 1e9};
+    return (struct rt_pick_req){.policy = RT_POLICY_KEY_OR_RR,
+                                .model = model,
+                                .key = key,
+                                .key_len = key ? strlen(key) : 0,
+                                .balance_factor = 1.25,
+                                .cache_type_threshold = 51200,
+                                .now_ms = 1000,
+                                .now_s = 1e9};
 }
 
 static struct rt_instance *pick(struct rt_services *s, struct rt_pick_req r, char *reason)
@@ -220,8 +228,12 @@ TEST(exclusions_unknown_models_and_non_routable)
     struct rt_instance *a = add(s, "a", 6001, "\"m\"", NULL);
     struct rt_instance *b = add(s, "b", 6002, "\"m\"", NULL);
     cJSON *md = json_parse("{\"type\":\"command\"}", 18, NULL);
-    struct rt_instance_desc d = {.name = "self", .host = "h", .port = 6003, .metadata = md,
-                                 .registry_healthy = true, .source = RT_SOURCE_REGISTRY};
+    struct rt_instance_desc d = {.name = "self",
+                                 .host = "h",
+                                 .port = 6003,
+                                 .metadata = md,
+                                 .registry_healthy = true,
+                                 .source = RT_SOURCE_REGISTRY};
     rt_services_upsert(s, &d);
     cJSON_Delete(md);
     struct rt_instance *tried[] = {a};

@@ -7,18 +7,25 @@
 #include "buf.h"
 #include "harness.h"
 
-static struct slice S(const char *s)
-{
+static struct slice S(const char *s) {
     return slice_from_cstr(s);
 }
 
 TEST(hop_by_hop_headers_are_dropped)
 {
-    const char *drop[] = {"Connection", "keep-alive", "Proxy-Authorization", "TE", "Trailer",
-                          "Transfer-Encoding", "Upgrade", "Content-Length", "Host",
-                          "Proxy-Connection", "Expect"};
-    const char *keep[] = {"Authorization", "Content-Type", "Accept", "X-Request-Id",
-                          "Cookie", "User-Agent"};
+    const char *drop[] = {"Connection",
+                          "keep-alive",
+                          "Proxy-Authorization",
+                          "TE",
+                          "Trailer",
+                          "Transfer-Encoding",
+                          "Upgrade",
+                          "Content-Length",
+                          "Host",
+                          "Proxy-Connection",
+                          "Expect"};
+    const char *keep[] = {"Authorization", "Content-Type", "Accept",
+                          "X-Request-Id",  "Cookie",       "User-Agent"};
 
     for (size_t i = 0; i < sizeof(drop) / sizeof(drop[0]); i++)
         ASSERT_TRUE(rt_header_is_hop_by_hop(S(drop[i]), (struct slice){NULL, 0}));
@@ -30,8 +37,8 @@ TEST(hop_by_hop_headers_are_dropped)
     ASSERT_FALSE(rt_header_is_hop_by_hop(S("X-Other"), S("close")));
 }
 
-static struct http_request make_req(struct http_header *h, size_t n, const char *method,
-                                    int m, const char *target, const char *body)
+static struct http_request make_req(struct http_header *h, size_t n, const char *method, int m,
+                                    const char *target, const char *body)
 {
     struct http_request r = {0};
 

@@ -32,8 +32,12 @@ static void done(struct rt_services *s)
 static struct rt_instance *upsert(struct rt_services *s, const char *name, const char *meta)
 {
     cJSON *md = json_parse(meta, strlen(meta), NULL);
-    struct rt_instance_desc d = {.name = name, .host = "10.0.0.1", .port = 8100, .metadata = md,
-                                 .registry_healthy = true, .source = RT_SOURCE_REGISTRY};
+    struct rt_instance_desc d = {.name = name,
+                                 .host = "10.0.0.1",
+                                 .port = 8100,
+                                 .metadata = md,
+                                 .registry_healthy = true,
+                                 .source = RT_SOURCE_REGISTRY};
     struct rt_instance *inst = rt_services_upsert(s, &d);
     cJSON_Delete(md);
     return inst;
@@ -105,13 +109,17 @@ TEST(engine_load_used_while_fresh)
     const char *meta = "{\"type\":\"openai-api\"}";
     cJSON *md = json_parse(meta, strlen(meta), NULL);
     cJSON *load = json_parse("{\"running\":4,\"waiting\":3,\"updated\":1000}", 40, NULL);
-    struct rt_instance_desc d = {.name = "a", .host = "h", .port = 1, .metadata = md,
-                                 .registry_healthy = true, .load = load};
+    struct rt_instance_desc d = {.name = "a",
+                                 .host = "h",
+                                 .port = 1,
+                                 .metadata = md,
+                                 .registry_healthy = true,
+                                 .load = load};
     struct rt_instance *a = rt_services_upsert(s, &d);
 
     a->in_flight = 2;
-    ASSERT_EQ(rt_instance_load(a, 1005), 7);  /* engine queue (other routers' work too) */
-    ASSERT_EQ(rt_instance_load(a, 2000), 2);  /* stale: own count only */
+    ASSERT_EQ(rt_instance_load(a, 1005), 7); /* engine queue (other routers' work too) */
+    ASSERT_EQ(rt_instance_load(a, 2000), 2); /* stale: own count only */
     a->in_flight = 9;
     ASSERT_EQ(rt_instance_load(a, 1005), 9);
     a->in_flight = 0;
@@ -155,7 +163,8 @@ TEST(discovery_applies_registry_answers)
     rt.metrics = rt_metrics_new();
     const char *answer =
         "{\"services\":["
-        "{\"name\":\"x-server\",\"host\":\"10.0.0.2\",\"port\":8100,\"url\":\"http://10.0.0.2:8100\","
+        "{\"name\":\"x-server\",\"host\":\"10.0.0.2\",\"port\":8100,\"url\":\"http://"
+        "10.0.0.2:8100\","
         "\"is_healthy\":true,\"metadata\":{\"type\":\"openai-api\",\"models\":[\"m\"]}},"
         "{\"name\":\"x\",\"host\":\"10.0.0.2\",\"port\":8101,\"is_healthy\":true,"
         "\"metadata\":{\"type\":\"command\"}},"
