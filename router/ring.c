@@ -317,18 +317,26 @@ static bool accept_bounded(void *ud, unsigned m)
     return b->loads[m] < b->bound;
 }
 
-int rt_ring_pick_bounded(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
-                         const bool *eligible, double c, bool *spilled)
+int rt_ring_pick_below(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
+                       const bool *eligible, uint64_t bound, bool *spilled)
 {
-    struct bounded b = {loads, eligible, 0, -1};
+    struct bounded b = {loads, eligible, bound, -1};
 
-    if (spilled != NULL)
-        *spilled = false;
-    b.bound = rt_ring_load_bound(loads, eligible, r->n_members, c);
-    if (b.bound == 0)
-        return -1;
     int m = rt_ring_walk(r, key_hash, accept_bounded, &b);
     if (spilled != NULL)
         *spilled = m >= 0 && m != b.first;
     return m;
+}
+
+int rt_ring_pick_bounded(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
+                         const bool *eligible, double c, bool *spilled)
+{
+    uint64_t bound = rt_ring_load_bound(loads, eligible, r->n_members, c);
+
+    if (bound == 0) {
+        if (spilled != NULL)
+            *spilled = false;
+        return -1;
+    }
+    return rt_ring_pick_below(r, key_hash, loads, eligible, bound, spilled);
 }

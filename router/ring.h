@@ -70,4 +70,11 @@ uint64_t rt_ring_load_bound(const unsigned *loads, const bool *eligible, size_t 
 int rt_ring_pick_bounded(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
                          const bool *eligible, double c, bool *spilled);
 
+/* rt_ring_pick_bounded() with the bound given: for a caller that keeps the eligible load total
+ * and count up to date itself and so avoids the O(members) pass of rt_ring_load_bound(). The
+ * first member clockwise that is eligible and whose load is below `bound`, or -1 when there is
+ * none; *spilled (may be NULL) as above. */
+int rt_ring_pick_below(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
+                       const bool *eligible, uint64_t bound, bool *spilled);
+
 #endif

@@ -377,6 +377,30 @@ TEST(bounded_loads_hot_key)
     rt_ring_free(s.r);
 }
 
+/* The bound-given variant decides exactly like the one computing the bound. */
+TEST(pick_below_matches_pick_bounded)
+{
+    const char **names = make_names("inst", 20);
+    struct rt_ring *r = rt_ring_new(names, 20, 0);
+    unsigned loads[20];
+    bool eligible[20], s1, s2;
+
+    for (int round = 0; round < 2000; round++) {
+        for (int i = 0; i < 20; i++) {
+            loads[i] = (unsigned)(rng() % 12);
+            eligible[i] = rng() % 5 != 0;
+        }
+        uint64_t h = rng(), bound = rt_ring_load_bound(loads, eligible, 20, 1.25);
+        int a = rt_ring_pick_bounded(r, h, loads, eligible, 1.25, &s1);
+        ASSERT_EQ(rt_ring_pick_below(r, h, loads, eligible, bound, &s2), a);
+        ASSERT_EQ(s1, s2);
+    }
+    /* Nobody is below a bound of 0. */
+    ASSERT_EQ(rt_ring_pick_below(r, 1, loads, eligible, 0, &s1), -1);
+    ASSERT_FALSE(s1);
+    rt_ring_free(r);
+}
+
 TEST(spill_goes_clockwise)
 {
     const char **names = make_names("inst", 5);
@@ -506,5 +530,6 @@ TEST(long_walks)
 HARNESS_MAIN(CASE(empty_ring), CASE(invalid_arguments), CASE(single_member),
              CASE(same_key_same_member_any_order), CASE(movement_on_leave), CASE(movement_on_join),
              CASE(balance_pinned), CASE(load_bound_formula), CASE(bounded_loads_uniform_keys),
-             CASE(bounded_loads_hot_key), CASE(spill_goes_clockwise), CASE(all_ineligible),
-             CASE(duplicate_names), CASE(long_walks))
+             CASE(bounded_loads_hot_key), CASE(pick_below_matches_pick_bounded),
+             CASE(spill_goes_clockwise), CASE(all_ineligible), CASE(duplicate_names),
+             CASE(long_walks))
