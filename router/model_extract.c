@@ -193,8 +193,13 @@ static bool scan_string(struct scan *s, struct jstr *str)
             return false;
         } else if (c < 0x80) {
             p++;
-        } else if (!scan_utf8(&p, end)) {
-            return false;
+        } else {
+            /* Non-ASCII text (CJK) comes in runs: stay here instead of bouncing off the
+             * 8-byte test at every character. */
+            do {
+                if (!scan_utf8(&p, end))
+                    return false;
+            } while (p < end && *p >= 0x80);
         }
     }
     str->raw_len = (size_t)(p - str->raw);
