@@ -28,6 +28,8 @@ struct hdr_off {
 struct http_conn {
     uv_tcp_t tcp;
     uv_timer_t timer;
+    uint64_t deadline;  /* loop time the current timeout expires; 0 = none */
+    uint64_t timer_due; /* loop time the libuv timer is set for; 0 = not running */
     uv_shutdown_t shutdown_req;
     llhttp_t parser;
     struct http_server *server;
