@@ -20,6 +20,7 @@
 #include "err.h"
 #include "json.h"
 #include "log.h"
+#include "url.h"
 #include "metadata.h"
 #include "toml.h"
 #include "xalloc.h"
@@ -393,6 +394,10 @@ static int validate(struct load *l)
             c->registry_url = NULL;
         }
     }
+    struct url_http u;
+    if (c->registry_url != NULL && url_parse_http(c->registry_url, &u) < 0)
+        return bad_key(l, "registry_url", "registry-url",
+                       "expected a plain http://host[:port] URL (the registry speaks HTTP)");
     if (log_level_parse(l->args.log_level, &level) < 0) {
         err_set(l->err, 0, 0, "--log-level: invalid value '%s' (error, warn, info, debug)",
                 l->args.log_level);

@@ -2,7 +2,7 @@
  * is one or two GETs (/v1/models, then /models when the first did not yield a model list).
  * `gen` counts starts and resets, so the answer to a probe sent for an earlier child is
  * recognised and dropped: requests are never cancelled from inside callbacks. Depends on
- * libuv, common/{buf,http_client,json,log,xalloc} and babysitter/launch (URLs). */
+ * libuv, common/{buf,http_fetch,json,log,xalloc} and babysitter/launch (URLs). */
 #include "readiness.h"
 
 #include <stdbool.h>
@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "json.h"
 #include "launch.h"
 #include "log.h"
@@ -34,11 +34,11 @@ struct bs_readiness {
     uv_loop_t *loop;
     struct bs_readiness_opts opts;
     char *host;
-    struct http_client *client;
+    struct http_fetch *client;
     uv_timer_t timer;
     enum phase phase;
     uint64_t gen;
-    struct http_client_req *req; /* in flight, or NULL */
+    struct http_fetch_req *req; /* in flight, or NULL */
     uint64_t req_gen;
     size_t req_path;      /* index into probe_paths */
     uint64_t deadline_ms; /* startup deadline (uv_now) */
@@ -91,7 +91,7 @@ static void start_request(struct bs_readiness *r)
         .ud = r,
     };
     r->req_gen = r->gen;
-    r->req = http_client_start(r->client, &o);
+    r->req = http_fetch_start(r->client, &o);
     SVC_ASSERT(r->req != NULL);
     buf_free(&url);
 }
@@ -197,7 +197,7 @@ struct bs_readiness *bs_readiness_new(uv_loop_t *loop, const struct bs_readiness
     r->opts = *opts;
     r->host = xstrdup(opts->host);
     r->opts.host = r->host;
-    r->client = http_client_new(loop, 2);
+    r->client = http_fetch_new(loop, 2);
     int rc = uv_timer_init(loop, &r->timer);
     SVC_ASSERT(rc == 0);
     r->timer.data = r;
@@ -235,7 +235,7 @@ void bs_readiness_free(struct bs_readiness *r)
 {
     if (r == NULL)
         return;
-    http_client_free(r->client); /* cancels the request in flight: no callback */
+    http_fetch_free(r->client); /* cancels the request in flight: no callback */
     r->client = NULL;
     r->req = NULL;
     uv_close((uv_handle_t *)&r->timer, on_timer_closed);

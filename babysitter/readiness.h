@@ -4,7 +4,7 @@
  * to a startup deadline; then, while it is ready, probes every health interval and reports it
  * unhealthy after N failures in a row. Results of a probe that started before the last
  * start/reset are ignored. At most one request is in flight. Single-threaded.
- * Depends on libuv, common/http_client, common/json, common/log. */
+ * Depends on libuv, common/http_fetch, common/json, common/log. */
 #ifndef SVC_BABYSITTER_READINESS_H
 #define SVC_BABYSITTER_READINESS_H
 

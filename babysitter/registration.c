@@ -1,7 +1,7 @@
 /* Registry records of the babysitter and its model server. Each record has one request slot:
  * registration, heartbeat or deletion; pump() decides what the slot does next from the
  * record's flags, so a status change during a request simply leaves a flag for afterwards.
- * Depends on libuv, common/{buf,err,http_client,json,log,wallclock,xalloc} and
+ * Depends on libuv, common/{buf,err,http_fetch,json,log,wallclock,xalloc} and
  * babysitter/{launch,metadata,metrics,readiness,scrape}. */
 #include "registration.h"
 
@@ -12,7 +12,7 @@
 
 #include "buf.h"
 #include "err.h"
-#include "http_client.h"
+#include "http_fetch.h"
 #include "json.h"
 #include "launch.h"
 #include "log.h"
@@ -48,7 +48,7 @@ struct record {
     bool post_needed;
     bool beat_needed;
     const char *status; /* static string */
-    struct http_client_req *req;
+    struct http_fetch_req *req;
     enum req_kind req_kind;
     uv_timer_t retry;
     uint64_t retry_ms;
@@ -59,10 +59,10 @@ struct bs_registration {
     struct bs_registration_opts opts;
     char *registry_url, *name, *host, *service_type, *probe_host;
     char *auth; /* "Authorization: Bearer ..." or NULL */
-    struct http_client *client;
+    struct http_fetch *client;
     uv_timer_t beat_timer;
     struct record own, server;
-    struct http_client_req *scrape;
+    struct http_fetch_req *scrape;
     cJSON *load; /* last scraped load while the server is ready, or NULL */
     bool server_ready;
     bool stopping;
@@ -203,7 +203,7 @@ static void send_request(struct record *rec, enum req_kind kind)
         .ud = rec,
     };
     rec->req_kind = kind;
-    rec->req = http_client_start(g->client, &o);
+    rec->req = http_fetch_start(g->client, &o);
     SVC_ASSERT(rec->req != NULL);
     free(body);
     buf_free(&url);
@@ -365,7 +365,7 @@ static void start_scrape(struct bs_registration *g)
         .on_done = on_scrape_done,
         .ud = g,
     };
-    g->scrape = http_client_start(g->client, &o);
+    g->scrape = http_fetch_start(g->client, &o);
     SVC_ASSERT(g->scrape != NULL);
     buf_free(&url);
 }
@@ -427,7 +427,7 @@ struct bs_registration *bs_registration_new(uv_loop_t *loop,
         buf_appendf(&b, "Authorization: Bearer %s", opts->token);
         g->auth = buf_take(&b, NULL);
     }
-    g->client = http_client_new(loop, 4);
+    g->client = http_fetch_new(loop, 4);
     int rc = uv_timer_init(loop, &g->beat_timer);
     SVC_ASSERT(rc == 0);
     g->beat_timer.data = g;
@@ -493,14 +493,14 @@ void bs_registration_stop(struct bs_registration *g, bs_registration_stopped_cb 
     g->stopping = true;
     uv_timer_stop(&g->beat_timer);
     if (g->scrape != NULL)
-        http_client_cancel(g->scrape);
+        http_fetch_cancel(g->scrape);
     g->scrape = NULL;
     g->stopped_cb = cb;
     g->stopped_ud = ud;
     for (size_t i = 0; i < 2; i++) {
         uv_timer_stop(&recs[i]->retry);
         if (recs[i]->req != NULL)
-            http_client_cancel(recs[i]->req);
+            http_fetch_cancel(recs[i]->req);
         recs[i]->req = NULL;
     }
     /* Completions arrive from the loop, never from inside send_request(). */
@@ -553,7 +553,7 @@ void bs_registration_free(struct bs_registration *g)
 {
     if (g == NULL)
         return;
-    http_client_free(g->client); /* abandons requests in flight: no callbacks */
+    http_fetch_free(g->client); /* abandons requests in flight: no callbacks */
     g->client = NULL;
     g->stopped_cb = NULL;
     uv_close((uv_handle_t *)&g->beat_timer, on_beat_timer_closed);

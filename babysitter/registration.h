@@ -7,7 +7,7 @@
  * "starting"/"unhealthy" while it is not ready, and goes out at once when that changes. A
  * heartbeat answered 404 (a registry restarted without state) registers the record again at
  * once. At shutdown both records are deleted. Every call has a timeout; one request per record
- * is in flight at a time. Depends on libuv, common/{http_client,json,log,wallclock} and
+ * is in flight at a time. Depends on libuv, common/{http_fetch,json,log,wallclock} and
  * babysitter/{launch,metadata,metrics,readiness,scrape}. */
 #ifndef SVC_BABYSITTER_REGISTRATION_H
 #define SVC_BABYSITTER_REGISTRATION_H

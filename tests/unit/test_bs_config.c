@@ -423,6 +423,17 @@ TEST(bad_flag_values_name_the_flag)
     ASSERT_EQ(load(&c, &w, &err, "--bogus", NULL), SVC_EBADCONFIG);
     ASSERT_CONTAINS(err.msg, "unknown option '--bogus'");
     bs_config_free(&c);
+    /* The registry speaks plain HTTP: anything else is refused at startup, not retried forever. */
+    ASSERT_EQ(load(&c, &w, &err, "--port", "8100", "--command", "x", "--registry-url",
+                   "https://registry:18000", NULL),
+              SVC_EBADCONFIG);
+    ASSERT_CONTAINS(err.msg, "plain http://");
+    bs_config_free(&c);
+    ASSERT_EQ(load(&c, &w, &err, "--port", "8100", "--command", "x", "--registry-url",
+                   "http://registry:18000/", NULL),
+              0);
+    ASSERT_STR_EQ(c.registry_url, "http://registry:18000");
+    bs_config_free(&c);
 }
 
 TEST(protected_metadata_keys_are_ignored)
