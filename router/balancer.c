@@ -122,6 +122,10 @@ static struct rt_instance *pick_by_key(struct pick_ctx *x, struct rt_model_view 
             return NULL;
         double c = r->balance_factor >= 1.0 ? r->balance_factor : 1.0;
         x->bound = (unsigned)ceil(c * (double)(total + 1) / (double)n);
+        /* At a load of one or two requests "c x mean" forces a spill on every small burst, and
+         * every spill turns a prefix-cache hit into a miss: below the floor keys stay home. */
+        if (x->bound < r->load_floor)
+            x->bound = r->load_floor;
     }
     x->first_eligible = -1;
     int m = rt_ring_walk(v->ring, h, accept_member, x);

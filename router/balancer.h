@@ -35,6 +35,7 @@ struct rt_pick_req {
     size_t content_bytes;
     size_t cache_type_threshold;        /* bytes; above: "static" class, else "paged" */
     double balance_factor;              /* c in ceil(c * (total + 1) / n), >= 1 */
+    unsigned load_floor;                /* bound is at least this (no spill below it) */
     struct rt_instance *const *exclude; /* instances already tried */
     size_t nexclude;
     uint64_t now_ms; /* loop time, for ejections */

@@ -34,6 +34,8 @@ static const struct cli_opt rt_options[] = {
         "key-or-rr | round-robin | least-load | key-hash", 0, 0),
     OPT("hash-balance-factor", CLI_DOUBLE, balance_factor, "1.25", NULL,
         "bounded-load factor c: no instance above c x mean in-flight", 1, 100),
+    OPT("hash-load-floor", CLI_INT, hash_load_floor, "8", NULL,
+        "in-flight requests below which a key never spills (1 = classic bounded loads)", 1, 100000),
     OPT("max-attempts", CLI_INT, max_attempts, "3", NULL,
         "instances tried per request on transport failure", 1, 16),
     OPT("connect-timeout", CLI_DOUBLE, connect_timeout, "5", NULL, "upstream connect, seconds",

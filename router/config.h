@@ -23,6 +23,7 @@ struct rt_config {
     char *policy_name;
     enum rt_policy policy;
     double balance_factor;
+    int hash_load_floor; /* keys do not spill below this many in flight */
     int max_attempts;
     double connect_timeout;    /* s */
     double first_byte_timeout; /* s, 0 = only the total applies */

@@ -357,6 +357,7 @@ static void attempt(struct transfer *t)
         .content_bytes = t->ex.content_bytes,
         .cache_type_threshold = (size_t)cfg->cache_type_threshold,
         .balance_factor = cfg->balance_factor,
+        .load_floor = (unsigned)cfg->hash_load_floor,
         .exclude = t->tried,
         .nexclude = t->ntried,
         .now_ms = uv_now(t->rt->loop),

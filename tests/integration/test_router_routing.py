@@ -2,6 +2,8 @@
 model aggregation, JSON round trips, prompt_cache_key stickiness, per-model round-robin,
 errors and limits."""
 import collections
+import threading
+import time
 import unittest
 
 import routerlib
@@ -116,6 +118,36 @@ class RouterRouting(svclib.ProcTestCase):
         for _ in range(6):
             r = routerlib.chat(self.router.port, model="shared")
             self.assertEqual(r.headers["x-infini-instance"], "mock-a-server")
+
+
+class RouterBoundedLoad(svclib.ProcTestCase):
+    def test_hot_key_spills_only_above_the_bound(self):
+        # 24 concurrent requests for one key on two slow instances: the owner takes requests
+        # while below max(ceil(1.25 * (total + 1) / 2), floor 8); the rest spill to the other.
+        mocks = [routerlib.start_mock(self, n, decode_ms_per_token=100) for n in ("m-a", "m-b")]
+        router = routerlib.start_router(self, static=routerlib.static_file(self, mocks))
+        results = []
+
+        def one():
+            r = routerlib.chat(router.port, key="hot", max_tokens=10, timeout=30)
+            results.append((r.status, r.headers.get("x-infini-instance"),
+                            r.headers.get("x-infini-route")))
+
+        threads = [threading.Thread(target=one) for _ in range(24)]
+        for t in threads:
+            t.start()
+            time.sleep(0.01)  # arrive one after another, all still in flight
+        for t in threads:
+            t.join(30)
+        self.assertEqual([s for s, _, _ in results], [200] * 24)
+        per = collections.Counter(i for _, i, _ in results)
+        owner = max(per, key=per.get)
+        spills = [r for _, _, r in results if r.endswith("key-spill")]
+        self.assertGreater(len(spills), 0)
+        self.assertTrue(all(i != owner for _, i, r in results if r.endswith("key-spill")))
+        # Never above the bound: at most ceil(1.25 * 24 / 2) = 15 on one instance.
+        self.assertLessEqual(per[owner], 15)
+        self.assertGreaterEqual(per[owner], 8)  # the floor kept the first 8 home
 
 
 class RouterLimits(svclib.ProcTestCase):

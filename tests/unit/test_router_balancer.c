@@ -189,6 +189,41 @@ TEST(bounded_load_spills_to_next)
     done(s);
 }
 
+TEST(load_floor_keeps_keys_home_at_low_load)
+{
+    struct rt_services *s = table();
+    add(s, "a", 4101, "\"m\"", NULL);
+    add(s, "b", 4102, "\"m\"", NULL);
+    struct rt_pick_req r = req("m", "hot");
+    r.load_floor = 8;
+    struct rt_instance *owner = pick(s, r, NULL);
+
+    /* Classic bounded loads would spill at 2 in flight (ceil(1.25 * 3 / 2) = 2)... */
+    owner->in_flight = 2;
+    ASSERT_TRUE(pick(s, req("m", "hot"), NULL) != owner);
+    /* ...the floor keeps the key home until 8, then the bound takes over. */
+    for (unsigned load = 2; load < 8; load++) {
+        owner->in_flight = load;
+        ASSERT_TRUE(pick(s, r, NULL) == owner);
+    }
+    owner->in_flight = 8;
+    char reason[64];
+    ASSERT_TRUE(pick(s, r, reason) != owner);
+    ASSERT_STR_EQ(reason, "key-spill");
+    /* With the other instance busy too the c x mean bound is above the floor: home again. */
+    size_t n;
+    struct rt_instance *const *all = rt_services_all(s, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (all[i] != owner)
+            all[i]->in_flight = 8;
+    }
+    owner->in_flight = 9; /* ceil(1.25 * 18 / 2) = 12 */
+    ASSERT_TRUE(pick(s, r, NULL) == owner);
+    for (size_t i = 0; i < n; i++)
+        all[i]->in_flight = 0;
+    done(s);
+}
+
 TEST(size_classes_avoid_the_other_label)
 {
     struct rt_services *s = table();
@@ -282,5 +317,5 @@ TEST(least_load_and_panic)
 
 HARNESS_MAIN(CASE(round_robin_is_per_model), CASE(key_mapping_independent_of_insertion_order),
              CASE(keys_move_only_off_a_leaving_instance), CASE(bounded_load_spills_to_next),
-             CASE(size_classes_avoid_the_other_label),
+             CASE(load_floor_keeps_keys_home_at_low_load), CASE(size_classes_avoid_the_other_label),
              CASE(exclusions_unknown_models_and_non_routable), CASE(least_load_and_panic))
