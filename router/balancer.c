@@ -101,6 +101,27 @@ static struct rt_instance *pick_least_load(struct pick_ctx *x, struct rt_model_v
     return best;
 }
 
+/* The load bound over the candidates: max(ceil(c * (total + 1) / n), floor); 0 when none. */
+static unsigned load_bound(struct pick_ctx *x, const struct rt_model_view *v)
+{
+    const struct rt_pick_req *r = x->r;
+    unsigned total = 0, n = 0;
+
+    for (size_t i = 0; i < v->n; i++) {
+        if (candidate(x, v->members[i])) {
+            total += rt_instance_load(v->members[i], r->now_s);
+            n++;
+        }
+    }
+    if (n == 0)
+        return 0;
+    double c = r->balance_factor >= 1.0 ? r->balance_factor : 1.0;
+    unsigned bound = (unsigned)ceil(c * (double)(total + 1) / (double)n);
+    /* At a load of one or two requests "c x mean" forces a spill on every small burst, and every
+     * spill turns a prefix-cache hit into a miss: below the floor keys stay home. */
+    return bound > r->load_floor ? bound : (r->load_floor ? r->load_floor : 1);
+}
+
 static struct rt_instance *pick_by_key(struct pick_ctx *x, struct rt_model_view *v, bool bounded,
                                        bool *spilled)
 {
@@ -109,26 +130,22 @@ static struct rt_instance *pick_by_key(struct pick_ctx *x, struct rt_model_view 
                         0x9e3779b97f4a7c15ULL);
 
     h = hash64(r->key, r->key_len, h);
+    *spilled = false;
+    /* The key's owner: the first candidate in its order. Below the floor it takes the request
+     * whatever the bound, so the O(candidates) bound is computed only when it matters. */
     x->bound = 0;
-    if (bounded) {
-        unsigned total = 0, n = 0;
-        for (size_t i = 0; i < v->n; i++) {
-            if (candidate(x, v->members[i])) {
-                total += rt_instance_load(v->members[i], r->now_s);
-                n++;
-            }
-        }
-        if (n == 0)
-            return NULL;
-        double c = r->balance_factor >= 1.0 ? r->balance_factor : 1.0;
-        x->bound = (unsigned)ceil(c * (double)(total + 1) / (double)n);
-        /* At a load of one or two requests "c x mean" forces a spill on every small burst, and
-         * every spill turns a prefix-cache hit into a miss: below the floor keys stay home. */
-        if (x->bound < r->load_floor)
-            x->bound = r->load_floor;
-    }
     x->first_eligible = -1;
     int m = rt_ring_walk(v->ring, h, accept_member, x);
+    if (m < 0)
+        return NULL;
+    unsigned owner_load = rt_instance_load(v->members[m], r->now_s);
+    if (!bounded || owner_load < r->load_floor)
+        return v->members[m];
+    x->bound = load_bound(x, v);
+    if (owner_load < x->bound)
+        return v->members[m];
+    x->first_eligible = -1;
+    m = rt_ring_walk(v->ring, h, accept_member, x);
     if (m < 0)
         return NULL;
     *spilled = m != x->first_eligible;

@@ -1,4 +1,12 @@
-/* Consistent-hash ring with bounded loads. Points live in two parallel arrays sorted by position
+/* Consistent-hash ring with bounded loads, in one of two modes chosen by size alone (so every
+ * router picks the same one for the same members):
+ * - up to RT_RING_RENDEZVOUS_MAX distinct names, rendezvous (highest random weight) hashing: a
+ *   key visits members in descending hash(key, name) order. That is the limit of infinitely
+ *   many points per member: no vnode imbalance, and a join or leave moves exactly the keys of
+ *   the member that changed. It costs one hash per member per lookup, cheap at this size.
+ * - above it, vnode points, where hashing every member per lookup would cost too much and the
+ *   imbalance of 160 points per member is small next to each member's share.
+ * Points live in two parallel arrays sorted by position
  * (positions alone for a cache-friendly binary search, owners beside them), built once by a
  * bucket sort on the top bits of the uniformly distributed positions, which is linear in
  * practice where qsort would take tens of milliseconds for 1,000 members x 160 points. A walk
@@ -21,6 +29,8 @@
 struct rt_ring {
     size_t n_members;  /* as given, duplicates included */
     size_t n_distinct; /* distinct names: a walk that met this many has met everyone */
+    uint64_t *seed;    /* rendezvous mode: [n_distinct] hashes of the names, in name order */
+    uint32_t *rep;     /* rendezvous mode: [n_distinct] lowest member index of each name */
     size_t n_points;
     uint64_t *pos;      /* ascending */
     uint32_t *owner;    /* lowest member index carrying the point's name */
@@ -105,8 +115,10 @@ static void sort_points(const struct bpoint *in, struct bpoint *out, size_t n)
 }
 
 /* Links members with equal names (next_dup, in index order) and returns how many distinct
- * names there are; *rep_of[i] receives the lowest index carrying names[i]. */
-static size_t group_names(struct rt_ring *r, const char *const *names, uint32_t *rep_of)
+ * names there are; *rep_of[i] receives the lowest index carrying names[i]; `reps` (may be
+ * NULL) receives those lowest indexes in name order. */
+static size_t group_names(struct rt_ring *r, const char *const *names, uint32_t *rep_of,
+                          uint32_t *reps)
 {
     size_t n = r->n_members, distinct = 0;
     struct named *byname = xmalloc((n ? n : 1) * sizeof(*byname));
@@ -117,6 +129,8 @@ static size_t group_names(struct rt_ring *r, const char *const *names, uint32_t 
     for (size_t i = 0; i < n; i++) {
         r->next_dup[i] = RING_NONE;
         if (i == 0 || strcmp(byname[i - 1].name, byname[i].name) != 0) {
+            if (reps != NULL)
+                reps[distinct] = byname[i].idx;
             distinct++;
             rep_of[byname[i].idx] = byname[i].idx;
         } else {
@@ -142,9 +156,19 @@ struct rt_ring *rt_ring_new(const char *const *names, size_t n, unsigned vnodes)
 
     struct rt_ring *r = xcalloc(1, sizeof(*r));
     uint32_t *rep_of = xmalloc((n ? n : 1) * sizeof(*rep_of));
+    uint32_t *reps = xmalloc((n ? n : 1) * sizeof(*reps));
     r->n_members = n;
     r->next_dup = xmalloc((n ? n : 1) * sizeof(*r->next_dup));
-    r->n_distinct = group_names(r, names, rep_of);
+    r->n_distinct = group_names(r, names, rep_of, reps);
+    if (r->n_distinct <= RT_RING_RENDEZVOUS_MAX) {
+        r->rep = reps;
+        r->seed = xmalloc((r->n_distinct ? r->n_distinct : 1) * sizeof(*r->seed));
+        for (size_t i = 0; i < r->n_distinct; i++)
+            r->seed[i] = hash64_str(names[reps[i]]);
+        free(rep_of);
+        return r;
+    }
+    free(reps);
     if (r->n_distinct * vnodes > RT_RING_MAX_POINTS) {
         free(rep_of);
         rt_ring_free(r);
@@ -180,6 +204,8 @@ void rt_ring_free(struct rt_ring *r)
     free(r->pos);
     free(r->owner);
     free(r->next_dup);
+    free(r->seed);
+    free(r->rep);
     free(r);
 }
 
@@ -240,9 +266,40 @@ static bool visit(struct visited *v, uint32_t m, size_t n_members)
     return visit(v, m, n_members);
 }
 
+/* Rendezvous walk: members in descending score order, found by repeated selection (a walk
+ * almost always stops at the first member, so sorting every score would be wasted). */
+static int walk_rendezvous(const struct rt_ring *r, uint64_t key_hash, rt_ring_accept_cb accept,
+                           void *ud)
+{
+    uint64_t score[RT_RING_RENDEZVOUS_MAX];
+    uint64_t met[RT_RING_RENDEZVOUS_MAX / 64] = {0};
+    size_t k = r->n_distinct;
+
+    for (size_t i = 0; i < k; i++)
+        score[i] = hash64_u64(key_hash, r->seed[i]);
+    for (size_t round = 0; round < k; round++) {
+        size_t best = k;
+        for (size_t i = 0; i < k; i++) {
+            bool seen = (met[i / 64] >> (i % 64)) & 1u;
+            /* Equal scores go to the name that sorts first (the lower index). */
+            if (!seen && (best == k || score[i] > score[best]))
+                best = i;
+        }
+        met[best / 64] |= UINT64_C(1) << (best % 64);
+        for (uint32_t j = r->rep[best]; j != RING_NONE; j = r->next_dup[j]) {
+            if (accept(ud, j))
+                return (int)j;
+        }
+    }
+    return -1;
+}
+
 int rt_ring_walk(const struct rt_ring *r, uint64_t key_hash, rt_ring_accept_cb accept, void *ud)
 {
     size_t np = r->n_points;
+
+    if (r->seed != NULL)
+        return walk_rendezvous(r, key_hash, accept, ud);
     if (np == 0)
         return -1;
 

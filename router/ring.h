@@ -1,10 +1,14 @@
-/* Consistent-hash ring over members identified by name, and the bounded-load pick built on it
+/* Consistent hashing over members identified by name, and the bounded-load pick built on it
  * ("consistent hashing with bounded loads", Mirrokni, Thorup and Zadimoghaddam; HAProxy's
- * hash-balance-factor). Each member owns `vnodes` points whose positions are hashes of its name
- * and the replica index only, so every router replica that lists the same members, in any order,
- * maps every key to the same member, and a membership change moves only the keys of the member
- * that joined or left. The ring is immutable after rt_ring_new(): rebuild it when membership
- * changes and share it read-only. Depends on common/hash and libc; knows nothing of instances. */
+ * hash-balance-factor). A key's preference order over the members depends only on the key and
+ * the names, so every router replica that lists the same members, in any order, maps every key
+ * to the same member, and a membership change moves only the keys of the member that joined or
+ * left. Up to RT_RING_RENDEZVOUS_MAX names the order is rendezvous hashing (descending
+ * hash(key, name): exact balance in expectation and exactly minimal movement, at one hash per
+ * member per lookup); above it each member owns `vnodes` points at hashes of its name and the
+ * replica index, walked clockwise from the key. The ring is immutable after rt_ring_new(): rebuild
+ * it when membership changes and share it read-only. Depends on common/hash and libc; knows nothing
+ * of instances. */
 #ifndef SVC_ROUTER_RING_H
 #define SVC_ROUTER_RING_H
 
@@ -18,6 +22,10 @@
  * points 1.16x (1.32x), with 256 points 1.10x (1.19x) at 1.6x the memory (12 bytes a point:
  * 1.9 MB for 1,000 members) and a deeper lookup. tests/unit/test_ring.c pins the figures. */
 #define RT_RING_DEFAULT_VNODES 160u
+/* Up to this many distinct names the ring uses rendezvous hashing instead of vnode points:
+ * with 160 points a member of a 2-member ring can own 58% of the keys; rendezvous keeps every
+ * share within sampling noise, and hashing 256 members per lookup still takes well under 2 us. */
+#define RT_RING_RENDEZVOUS_MAX 256u
 /* Largest vnodes and member count accepted; keeps n * vnodes well inside 32-bit indexes. */
 #define RT_RING_MAX_VNODES  4096u
 #define RT_RING_MAX_MEMBERS (1u << 20)

@@ -13,7 +13,10 @@
 
 #include "hash.h"
 #include "model_extract.h"
+#include "balancer.h"
+#include "json.h"
 #include "ring.h"
+#include "services.h"
 #include "xalloc.h"
 
 #define ROUNDS    5
@@ -172,6 +175,15 @@ static void bench_ring(void)
     printf("  rt_ring_new           %8.3f ms/op  (%d members, default vnodes)\n",
            measure(run_build, b) * 1e3, MEMBERS);
     rt_ring_free(b->ring);
+    /* Small fleets use rendezvous hashing: one hash per member per lookup. */
+    static const size_t small[] = {2, 16, 100, RT_RING_RENDEZVOUS_MAX};
+    for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
+        b->ring = rt_ring_new(b->names, small[i], 0);
+        printf("rendezvous: %3zu members  rt_ring_walk %7.1f ns/op  rt_ring_pick_below %7.1f "
+               "ns/op\n",
+               small[i], measure(run_walk, b) * 1e9, measure(run_pick_below, b) * 1e9);
+        rt_ring_free(b->ring);
+    }
     free(b->names);
     free(store);
     free(b);
@@ -305,6 +317,73 @@ static void bench_hash(void)
     }
 }
 
+/* The router's whole decision: view lookup, load bound over the candidates, ring walk. */
+struct balancer_bench {
+    struct rt_services *services;
+    uint64_t *keys;
+    char keytext[KEYS][24];
+};
+
+static uint64_t run_balancer(void *ud, size_t n)
+{
+    struct balancer_bench *b = ud;
+    uint64_t acc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const char *key = b->keytext[i % KEYS];
+        struct rt_pick_req r = {.policy = RT_POLICY_KEY_OR_RR,
+                                .model = "model-1",
+                                .key = key,
+                                .key_len = strlen(key),
+                                .balance_factor = 1.25,
+                                .load_floor = 8,
+                                .cache_type_threshold = 51200,
+                                .now_ms = 1000,
+                                .now_s = 1e9};
+        struct rt_pick p;
+        if (rt_balancer_pick(b->services, &r, &p) < 0)
+            abort(); /* every pick must succeed, or the figure measures nothing */
+        acc += (uint64_t)p.inst->port;
+    }
+    return acc;
+}
+
+static void bench_balancer(size_t members, unsigned max_load)
+{
+    uv_loop_t loop;
+    struct balancer_bench *b = xcalloc(1, sizeof(*b));
+    static const char meta[] = "{\"type\":\"openai-api\",\"models\":[\"model-1\"]}";
+    cJSON *md = json_parse(meta, sizeof(meta) - 1, NULL);
+
+    uv_loop_init(&loop);
+    b->services = rt_services_new(&loop, 0);
+    for (size_t i = 0; i < members; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "inst-%zu", i);
+        struct rt_instance_desc d = {.name = name,
+                                     .host = "10.0.0.1",
+                                     .port = (int)(1000 + i),
+                                     .metadata = md,
+                                     .registry_healthy = true};
+        rt_services_upsert(b->services, &d)->in_flight = (unsigned)(rng() % (max_load + 1));
+    }
+    for (size_t i = 0; i < KEYS; i++)
+        snprintf(b->keytext[i], sizeof(b->keytext[i]), "conv-%llu", (unsigned long long)rng());
+    printf("rt_balancer_pick: %4zu instances, loads 0..%-2u key-or-rr with a key %8.1f ns/op%s\n",
+           members, max_load, measure(run_balancer, b) * 1e9,
+           max_load < 8 ? "  (owners below the floor: no bound needed)"
+                        : "  (bound computed over every candidate when the owner is >= 8)");
+    size_t n;
+    struct rt_instance *const *all = rt_services_all(b->services, &n);
+    for (size_t i = 0; i < n; i++)
+        all[i]->in_flight = 0;
+    rt_services_free(b->services);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+    cJSON_Delete(md);
+    free(b);
+}
+
 int main(void)
 {
 #ifdef __OPTIMIZE__
@@ -315,6 +394,9 @@ int main(void)
     printf("infini-microbench: compiler %s, %s, 1 thread, median of %d rounds >= %.1f s\n",
            __VERSION__, opt, ROUNDS, MIN_ROUND);
     bench_ring();
+    bench_balancer(100, 15);
+    bench_balancer(1000, 7);
+    bench_balancer(1000, 15);
     bench_extract();
     bench_hash();
     return sink == 42 ? 1 : 0;
