@@ -2,9 +2,10 @@
 # The test command (README.md; .ci/run calls exactly this). Installs dependencies when missing,
 # checks formatting and banned functions, then builds with warnings as errors and runs every
 # CTest test (unit, integration, fuzz-corpus replay) twice: a plain gcc build, then under
-# AddressSanitizer + UBSan. Finally a short libFuzzer smoke run of every fuzz target (clang).
-# Env: SVC_TEST_SKIP_PLAIN=1 / SVC_TEST_SKIP_FUZZ=1 skip those stages; FUZZ_SECONDS (default 15
-# per target).
+# AddressSanitizer + UBSan; then the unit tests and corpus replays under valgrind; finally a
+# short libFuzzer smoke run of every fuzz target (clang).
+# Env: SVC_TEST_SKIP_PLAIN=1 / SVC_TEST_SKIP_VALGRIND=1 / SVC_TEST_SKIP_FUZZ=1 skip those stages;
+# FUZZ_SECONDS (default 15 per target).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -41,6 +42,11 @@ fi
 
 stage "ASan+UBSan build + tests"
 build_and_test build/ci-asan -DCMAKE_BUILD_TYPE=Debug -DSVC_SANITIZE=address,undefined
+
+if [ "${SVC_TEST_SKIP_VALGRIND:-0}" != 1 ]; then
+    stage "valgrind (unit tests and corpus replays)"
+    scripts/valgrind.sh build/ci-valgrind
+fi
 
 if [ "${SVC_TEST_SKIP_FUZZ:-0}" != 1 ]; then
     stage "clang build + fuzz smoke"
