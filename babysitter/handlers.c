@@ -6,7 +6,6 @@
 #include <math.h>
 #include <stdio.h>
 
-#include <llhttp.h>
 #include <uv.h>
 
 #include "babysitter.h"
@@ -134,12 +133,8 @@ static int route(struct bs_babysitter *b, struct http_request *req)
     for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (!slice_eq(req->path, endpoints[i].path))
             continue;
-        if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-            http_reply_add_header(req, "Allow", "GET, HEAD");
-            http_reply_error(req, 405, "method %s not allowed on %s", req->method_name,
-                             endpoints[i].path);
+        if (!http_reply_check_method(req, "GET"))
             return 405;
-        }
         return endpoints[i].fn(b, req);
     }
     http_reply_error(req, 404, "no such endpoint");

@@ -305,6 +305,18 @@ void http_reply_error(struct http_request *req, int status, const char *fmt, ...
     http_reply_error_ex(req, status, NULL, NULL, msg);
 }
 
+bool http_reply_check_method(struct http_request *req, const char *method)
+{
+    bool get = strcmp(method, "GET") == 0;
+
+    if (strcmp(req->method_name, method) == 0 || (get && req->method == HTTP_HEAD))
+        return true;
+    http_reply_add_header(req, "Allow", get ? "GET, HEAD" : method);
+    http_reply_error(req, 405, "method %s not allowed on %.*s", req->method_name,
+                     (int)req->path.len, req->path.ptr);
+    return false;
+}
+
 int http_reply_start(struct http_request *req, int status, const char *content_type,
                      long long content_length)
 {

@@ -45,6 +45,10 @@ void http_reply_error_ex(struct http_request *req, int status, const char *type,
  * they are derived from `status`. */
 void http_reply_error_body(struct buf *out, int status, const char *type, const char *code,
                            const char *message);
+/* Returns true when the request's method is `method` ("GET" also admits HEAD). Otherwise
+ * answers 405 with an Allow header and an OpenAI-shaped error, and returns false (the request
+ * is then invalid): `if (!http_reply_check_method(req, "GET")) return;` */
+bool http_reply_check_method(struct http_request *req, const char *method);
 /* Maps an internal error code (SVC_E* or libuv) to an HTTP status. */
 int http_status_for_error(int rc);
 /* Reason phrase for a status ("OK", "Not Found", ...; "Unknown" otherwise). */

@@ -7,8 +7,6 @@
 #include <string.h>
 #include <strings.h>
 
-#include <llhttp.h>
-
 #include "buf.h"
 #include "config.h"
 #include "http_reply.h"
@@ -260,13 +258,8 @@ void rt_handlers_dispatch(struct http_request *req, void *ud)
     for (size_t i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (!slice_eq(req->path, endpoints[i].path))
             continue;
-        if (req->method != HTTP_GET && req->method != HTTP_HEAD) {
-            http_reply_add_header(req, "Allow", "GET, HEAD");
-            http_reply_error(req, 405, "method %s not allowed on %s", req->method_name,
-                             endpoints[i].path);
-            return;
-        }
-        endpoints[i].fn(rt, req);
+        if (http_reply_check_method(req, "GET"))
+            endpoints[i].fn(rt, req);
         return;
     }
     if (authorized(rt, req))

@@ -552,13 +552,8 @@ void mock_handlers_handle(struct http_request *req, void *ud)
         reply_error(req, 404, NULL, "Not found");
         return;
     }
-    const char *want = routes[i].post ? "POST" : "GET";
-    if (strcmp(req->method_name, want) != 0 &&
-        !(strcmp(req->method_name, "HEAD") == 0 && !routes[i].post)) {
-        http_reply_add_header(req, "Allow", want);
-        reply_error(req, 405, NULL, "Method not allowed");
+    if (!http_reply_check_method(req, routes[i].post ? "POST" : "GET"))
         return;
-    }
     switch (routes[i].route) {
     case ROUTE_CHAT:
         handle_generation(s, req, MOCK_RENDER_CHAT);
