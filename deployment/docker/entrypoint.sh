@@ -66,7 +66,7 @@ find_bin() {
                 printf '%s\n' "$INFINI_BIN_DIR/$sub/$1" && return 0
         done
     fi
-    command -v "$1" || { say "$1 not found (INFINI_BIN_DIR, PATH)"; return 1; }
+    command -v "$1" || { say "$1 not found (INFINI_BIN_DIR, PATH)" >&2; return 1; }
 }
 
 # selected NAME: whether LAUNCH_COMPONENTS names the component.

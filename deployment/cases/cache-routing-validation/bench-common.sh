@@ -74,13 +74,13 @@ run_vllm_bench() {
 # bench_main LABEL WANT KEYS [IP]: pre-checks, dataset, run (output also in
 # RESULT_DIR/LABEL.log), then names the result file.
 bench_main() {
-    local label=$1 want=$2 keys=$3 ip=${4:-127.0.0.1} result marker
+    local label=$1 want=$2 keys=$3 ip=${4:-127.0.0.1} result
     resolve_bins infini-bench
     mkdir -p "$RESULT_DIR"
     bench_prechecks "$ip" "$want"
     bench_dataset
-    marker=$(mktemp)
-    trap 'rm -f "$marker"' EXIT
+    BENCH_MARKER=$(mktemp) # results newer than this are this run's
+    trap 'rm -f "$BENCH_MARKER"' EXIT
     log "benchmark $label: $NUM_REQUESTS requests at $REQUEST_RATE req/s, max_tokens $MAX_TOKENS," \
         "prompt_cache_key $([ "$keys" = keys ] && echo "'$CACHE_KEY_PATTERN'" || echo none)," \
         "dataset $DATASET_FILE"
@@ -89,7 +89,7 @@ bench_main() {
     else
         run_infini_bench "$ip" "$label" "$keys" 2>&1 | tee "$RESULT_DIR/$label.log"
     fi
-    result=$(find "$RESULT_DIR" -maxdepth 1 -name "$label-*.json" -newer "$marker" \
+    result=$(find "$RESULT_DIR" -maxdepth 1 -name "$label-*.json" -newer "$BENCH_MARKER" \
         -printf '%T@ %p\n' | sort -n | tail -n1 | cut -d' ' -f2-)
     [ -n "$result" ] || die "no result file $RESULT_DIR/$label-*.json was written"
     log "result: $result"

@@ -74,9 +74,9 @@ resolve_bins() {
     done
 }
 
-# http_code URL: the status of GET URL, or 000 when nothing answered.
+# http_code URL: the status of GET URL, or 000 when nothing answered within 5 s.
 http_code() {
-    "${CURL[@]}" -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true
+    "${CURL[@]}" --max-time 5 -o /dev/null -w '%{http_code}' "$1" 2>/dev/null || true
 }
 
 # pid_is_ours PID: true while PID is alive (not a zombie) and runs one of the infini-* binaries
@@ -116,8 +116,9 @@ wait_http() {
     local name=$1 url=$2 timeout=$3 pid deadline
     pid=$(cat "$(pid_file "$name")")
     deadline=$((SECONDS + timeout))
-    while [ "$(http_code "$url")" != 200 ]; do
+    while :; do
         pid_is_ours "$pid" || fail_with_log "$name" "$name (PID $pid) exited during startup"
+        [ "$(http_code "$url")" = 200 ] && return 0
         [ "$SECONDS" -lt "$deadline" ] || fail_with_log "$name" "$name: no 200 from $url in ${timeout}s"
         sleep 0.2
     done
