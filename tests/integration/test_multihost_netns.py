@@ -1,0 +1,190 @@
+"""Multi-host integration test with Linux network namespaces: the docker compose layout
+(deployment/docker/compose.yml) without docker. Three namespaces stand for three hosts: control
+(registry + router) and two workers (one babysitter with an infini-mock model server each),
+joined by veth pairs to a bridge in the root namespace, which also has an address so this
+process reaches every host. Each host is started by deployment/docker/entrypoint.sh with
+LAUNCH_COMPONENTS, REGISTRY_URL and BABYSITTER_HOST, exactly as the containers are, using the
+case's own mock configs and default ports (each namespace has its own ports). Then the case's
+validate.sh runs against the control address and must pass, the records must carry the workers'
+addresses, and SIGTERM to each entrypoint must stop its host cleanly (workers deregister).
+
+Needs root and `ip netns`; skipped otherwise. Names are unique per run (suffixed with this
+process's PID) and the /24 is one no interface or route uses. Processes are stopped by PID, and
+the namespaces, veths and bridge are deleted even after a failure.
+"""
+import os
+import shutil
+import signal
+import subprocess
+
+import svclib
+
+ENTRYPOINT = os.path.join(svclib.ROOT, "deployment", "docker", "entrypoint.sh")
+VALIDATE = os.path.join(svclib.ROOT, "deployment", "cases", "cache-routing-validation",
+                        "validate.sh")
+REGISTRY_PORT = 18000
+ROUTER_PORT = 8000
+MASTER_PORT = 8100
+SLAVE_PORT = 8200
+
+
+class NetSetupError(Exception):
+    pass
+
+
+def ip(*args, check=True):
+    proc = subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          timeout=20)
+    if check and proc.returncode != 0:
+        raise AssertionError("ip %s: %s" % (" ".join(args), proc.stdout.decode().strip()))
+    return proc.stdout.decode()
+
+
+def unused_subnet(first):
+    """A 10.88.N prefix that no address or route of the root namespace mentions."""
+    used = ip("-4", "-o", "addr", "show") + ip("-4", "route", "show", "table", "all")
+    for i in range(254):
+        n = (first + i) % 254 + 1
+        prefix = "10.88.%d." % n
+        if prefix not in used and "10.88.0.0" not in used:
+            return prefix
+    raise AssertionError("no free 10.88.N.0/24")
+
+
+class MultiHostNetnsTest(svclib.ProcTestCase):
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest("needs root for ip netns")
+        if shutil.which("ip") is None:
+            self.skipTest("needs iproute2 (ip)")
+        self.tag = str(os.getpid())
+        self.namespaces = []
+        self.links = []
+        self.addCleanup(self._delete_network)
+        try:
+            self._build_network()
+        except NetSetupError as e:
+            self.skipTest("ip netns add failed: %s" % e)
+
+    # ------------------------------------------------------------ network
+
+    def _build_network(self):
+        prefix = unused_subnet(os.getpid() % 200 + 20)
+        self.bridge = "ibr" + self.tag
+        ip("link", "add", self.bridge, "type", "bridge")
+        self.links.append(self.bridge)
+        ip("addr", "add", prefix + "1/24", "dev", self.bridge)
+        ip("link", "set", self.bridge, "up")
+        self.hosts = {}
+        for idx, role in enumerate(("control", "worker1", "worker2")):
+            ns = "infini-%s-%s" % (role, self.tag)
+            proc = subprocess.run(["ip", "netns", "add", ns], stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, timeout=20)
+            if proc.returncode != 0:
+                raise NetSetupError(proc.stdout.decode().strip())
+            self.namespaces.append(ns)
+            host_side, ns_side = "iv%dh%s" % (idx, self.tag), "iv%dn%s" % (idx, self.tag)
+            ip("link", "add", host_side, "type", "veth", "peer", "name", ns_side)
+            self.links.append(host_side)
+            ip("link", "set", ns_side, "netns", ns)
+            ip("link", "set", host_side, "master", self.bridge)
+            ip("link", "set", host_side, "up")
+            address = prefix + str(idx + 2)
+            ip("-n", ns, "addr", "add", address + "/24", "dev", ns_side)
+            ip("-n", ns, "link", "set", ns_side, "up")
+            ip("-n", ns, "link", "set", "lo", "up")
+            self.hosts[role] = (ns, address)
+
+    def _delete_network(self):
+        # Runs after tearDown stopped the entrypoints; anything still in a namespace was started
+        # by this test (the namespaces are this run's), so it is killed by PID first.
+        for ns in self.namespaces:
+            out = ip("netns", "pids", ns, check=False)
+            for pid in out.split():
+                if pid.isdigit():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except OSError:
+                        pass
+            ip("netns", "del", ns, check=False)
+        for link in reversed(self.links):
+            if ip("link", "show", link, check=False).strip().startswith("Device"):
+                continue  # gone with its peer's namespace
+            ip("link", "del", link, check=False)
+
+    # ------------------------------------------------------------ hosts
+
+    def start_host(self, role, components, **env):
+        ns, address = self.hosts[role]
+        full = {"INFINI_BIN_DIR": svclib.BIN_DIR, "LAUNCH_COMPONENTS": components,
+                "REGISTRY_PORT": str(REGISTRY_PORT), "ROUTER_PORT": str(ROUTER_PORT),
+                "READY_TIMEOUT": "30", "STOP_TIMEOUT": "15"}
+        full.update(env)
+        argv = ["ip", "netns", "exec", ns, ENTRYPOINT]
+        host = self.start(role, argv, env=full, want_port=False)
+        svclib.wait_until(lambda: self._ready(host), 40, interval=0.1,
+                          what="%s entrypoint ready" % role)
+        return host
+
+    @staticmethod
+    def _ready(host):
+        if not host.alive():
+            raise AssertionError("%s entrypoint exited (%s):\n%s"
+                                 % (host.name, host.popen.returncode, host.log()))
+        return "[entrypoint] all components ready" in host.log()
+
+    def router_healthy(self, control):
+        r = svclib.request(ROUTER_PORT, "GET", "/health", host=control)
+        return r.status == 200 and r.json()["healthy_services"].startswith("2/")
+
+    def records(self, control):
+        r = svclib.request(REGISTRY_PORT, "GET", "/services", host=control)
+        self.assertEqual(r.status, 200)
+        return {s["name"]: s for s in r.json()["services"]}
+
+    # ------------------------------------------------------------ test
+
+    def test_control_and_two_workers_pass_validate(self):
+        _, control = self.hosts["control"]
+        _, w1 = self.hosts["worker1"]
+        _, w2 = self.hosts["worker2"]
+        registry_url = "http://%s:%d" % (control, REGISTRY_PORT)
+        ctl = self.start_host("control", "registry,router")
+        worker1 = self.start_host("worker1", "babysitter", REGISTRY_URL=registry_url,
+                                  BABYSITTER_HOST=w1, BABYSITTER_CONFIGS="master-mock.toml")
+        worker2 = self.start_host("worker2", "babysitter", REGISTRY_URL=registry_url,
+                                  BABYSITTER_HOST=w2, BABYSITTER_CONFIGS="slave-mock.toml")
+        svclib.wait_until(lambda: self.router_healthy(control), 20, interval=0.2,
+                          what="the router to route to both workers")
+
+        recs = self.records(control)
+        for name, address, port in (("master-9g_8b_thinking", w1, MASTER_PORT),
+                                    ("slave-9g_8b_thinking", w2, SLAVE_PORT)):
+            server = recs[name + "-server"]
+            self.assertEqual(server["host"], address)
+            self.assertEqual(server["url"], "http://%s:%d" % (address, port))
+            self.assertEqual(server["metadata"]["models"], ["9g_8b_thinking"])
+            self.assertEqual(recs[name]["url"], "http://%s:%d" % (address, port + 1))
+
+        env = dict(os.environ, REGISTRY_PORT=str(REGISTRY_PORT), ROUTER_PORT=str(ROUTER_PORT),
+                   MASTER_PORT=str(MASTER_PORT), SLAVE_PORT=str(SLAVE_PORT), MASTER_HOST=w1,
+                   SLAVE_HOST=w2, SINGLE_INSTANCE="false", LOG_DIR=self.tmpdir)
+        proc = subprocess.run([VALIDATE, control], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, timeout=120)
+        out = proc.stdout.decode("utf-8", "replace")
+        self.assertEqual(proc.returncode, 0, out)
+        self.assertIn("Summary: 12 passed, 0 failed, 0 skipped", out)
+        self.assertIn("master-9g_8b_thinking-server x5, slave-9g_8b_thinking-server x5", out)
+
+        # SIGTERM to a worker's entrypoint: its babysitter deregisters, the host stops, exit 0.
+        self.assertEqual(worker2.stop(timeout=20), 0, worker2.log())
+        self.assertIn("[entrypoint] stopped", worker2.log())
+        recs = self.records(control)
+        self.assertNotIn("slave-9g_8b_thinking-server", recs)
+        self.assertNotIn("slave-9g_8b_thinking", recs)
+        self.assertIn("master-9g_8b_thinking-server", recs)
+        self.assertEqual(worker1.stop(timeout=20), 0, worker1.log())
+        self.assertEqual(ctl.stop(timeout=20), 0, ctl.log())
+        for ns, _ in self.hosts.values():
+            self.assertEqual(ip("netns", "pids", ns).split(), [], "processes left in " + ns)
