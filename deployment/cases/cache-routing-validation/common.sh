@@ -60,6 +60,8 @@ build_release() {
 
 # resolve_bins NAME...: sets BIN_<name> (dashes as underscores) for each binary; builds
 # build/release once when one is missing everywhere.
+# shellcheck disable=SC2034 # read by the scripts that source this file
+BIN_infini_registry="" BIN_infini_router="" BIN_infini_babysitter="" BIN_infini_bench=""
 resolve_bins() {
     local name path built=0
     for name in "$@"; do

@@ -33,7 +33,7 @@ on_exit() {
 refuse_if_running() {
     local running
     running=$(running_pids)
-    [ -z "$running" ] || die "already running from $LOG_DIR ($(echo $running)); run stop-all.sh first"
+    [ -z "$running" ] || die "already running from $LOG_DIR (${running//$'\n'/ }); run stop-all.sh first"
     rm -f "$LOG_DIR"/*.pid
 }
 
@@ -42,10 +42,10 @@ refuse_if_running() {
 render_vllm_config() {
     local src=$1 port=$2 dest model
     dest="$LOG_DIR/config/$(basename "$src")"
-    case "$MODEL1_DIR" in *'"'* | *'\'*) die "MODEL1_DIR must not contain quotes or backslashes" ;; esac
+    case "$MODEL1_DIR" in *\"* | *\\*) die "MODEL1_DIR must not contain quotes or backslashes" ;; esac
     model=$(printf '%s' "$MODEL1_DIR" | sed 's/[&|]/\\&/g')
     mkdir -p "$LOG_DIR/config"
-    sed -e "s|/models/9g_8b_thinking|$model|g" \
+    sed -e "/^[[:space:]]*#/!s|/models/9g_8b_thinking|$model|g" \
         -e "s|\"--port\", \"[0-9]*\"|\"--port\", \"$port\"|" "$src" >"$dest"
     printf '%s\n' "$dest"
 }
@@ -100,9 +100,9 @@ wait_babysitter() {
 # wait_router_sees N: the router routes to N instances (registry sync every second).
 wait_router_sees() {
     local want=$1 deadline=$((SECONDS + 30))
-    until [ "$(router_healthy_count)" -ge "$want" ]; do
+    until [ "$(router_healthy_count 127.0.0.1)" -ge "$want" ]; do
         [ "$SECONDS" -lt "$deadline" ] ||
-            fail_with_log router "the router sees $(router_healthy_count) of $want instances after 30s"
+            fail_with_log router "the router sees $(router_healthy_count 127.0.0.1) of $want instances after 30s"
         sleep 0.2
     done
 }
