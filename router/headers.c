@@ -9,21 +9,30 @@
 #include "buf.h"
 #include "err.h"
 
-static const char *const hop_by_hop[] = {
-    "connection",
-    "keep-alive",
-    "proxy-authenticate",
-    "proxy-authorization",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "trailers",
-    "transfer-encoding",
-    "upgrade",
-    "content-length",
-    "host",
-    "expect",
-    NULL,
+struct named {
+    const char *name;
+    size_t len;
+};
+
+#define NAMED(s)                                                                                   \
+    {                                                                                              \
+        s, sizeof(s) - 1                                                                           \
+    }
+static const struct named hop_by_hop[] = {
+    NAMED("connection"),
+    NAMED("keep-alive"),
+    NAMED("proxy-authenticate"),
+    NAMED("proxy-authorization"),
+    NAMED("proxy-connection"),
+    NAMED("te"),
+    NAMED("trailer"),
+    NAMED("trailers"),
+    NAMED("transfer-encoding"),
+    NAMED("upgrade"),
+    NAMED("content-length"),
+    NAMED("host"),
+    NAMED("expect"),
+    {NULL, 0},
 };
 
 /* Is `name` one of the comma-separated tokens of the Connection header? */
@@ -43,8 +52,9 @@ static bool listed_in_connection(struct slice name, struct slice connection)
 
 bool rt_header_is_hop_by_hop(struct slice name, struct slice connection)
 {
-    for (const char *const *h = hop_by_hop; *h != NULL; h++) {
-        if (slice_eq_nocase(name, *h))
+    /* Length first: this runs for every header of every request and response. */
+    for (const struct named *h = hop_by_hop; h->name != NULL; h++) {
+        if (h->len == name.len && strncasecmp(h->name, name.ptr, name.len) == 0)
             return true;
     }
     return connection.ptr != NULL && listed_in_connection(name, connection);
@@ -58,10 +68,16 @@ int rt_headers_build_request(struct buf *out, const struct http_request *req,
     bool have_proto = false;
     int rc = 0;
 
-    rc |= buf_appendf(out, "%s %.*s HTTP/1.1\r\n", req->method_name, (int)req->target.len,
-                      req->target.ptr);
-    rc |= buf_appendf(out, strchr(upstream_host, ':') ? "Host: [%s]:%d\r\n" : "Host: %s:%d\r\n",
-                      upstream_host, upstream_port);
+    /* No printf here: this runs for every proxied request. */
+    bool v6 = strchr(upstream_host, ':') != NULL;
+    rc |= buf_append_str(out, req->method_name);
+    rc |= buf_putc(out, ' ');
+    rc |= buf_append_slice(out, req->target);
+    rc |= buf_append_str(out, v6 ? " HTTP/1.1\r\nHost: [" : " HTTP/1.1\r\nHost: ");
+    rc |= buf_append_str(out, upstream_host);
+    rc |= buf_append_str(out, v6 ? "]:" : ":");
+    rc |= buf_append_uint(out, (unsigned long long)upstream_port);
+    rc |= buf_append(out, "\r\n", 2);
     for (size_t i = 0; i < req->nheaders && rc == 0; i++) {
         const struct http_header *h = &req->headers[i];
         if (rt_header_is_hop_by_hop(h->name, connection))
@@ -77,17 +93,22 @@ int rt_headers_build_request(struct buf *out, const struct http_request *req,
         rc |= buf_append_slice(out, h->value);
         rc |= buf_append(out, "\r\n", 2);
     }
-    if (xff.ptr != NULL && xff.len > 0)
-        rc |=
-            buf_appendf(out, "X-Forwarded-For: %.*s, %s\r\n", (int)xff.len, xff.ptr, req->peer_ip);
-    else
-        rc |= buf_appendf(out, "X-Forwarded-For: %s\r\n", req->peer_ip);
+    rc |= buf_append_str(out, "X-Forwarded-For: ");
+    if (xff.ptr != NULL && xff.len > 0) {
+        rc |= buf_append_slice(out, xff);
+        rc |= buf_append(out, ", ", 2);
+    }
+    rc |= buf_append_str(out, req->peer_ip);
+    rc |= buf_append(out, "\r\n", 2);
     if (!have_proto)
         rc |= buf_append_str(out, "X-Forwarded-Proto: http\r\n");
     bool body_method =
         req->method == HTTP_POST || req->method == HTTP_PUT || req->method == HTTP_PATCH;
-    if (req->body.len > 0 || body_method)
-        rc |= buf_appendf(out, "Content-Length: %zu\r\n", req->body.len);
+    if (req->body.len > 0 || body_method) {
+        rc |= buf_append_str(out, "Content-Length: ");
+        rc |= buf_append_uint(out, (unsigned long long)req->body.len);
+        rc |= buf_append(out, "\r\n", 2);
+    }
     rc |= buf_append(out, "\r\n", 2);
     return rc != 0 ? SVC_ELIMIT : 0;
 }

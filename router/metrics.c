@@ -6,19 +6,28 @@
 #include <string.h>
 
 #include "buf.h"
+#include "hash.h"
 #include "prom.h"
 #include "router.h"
 #include "services.h"
 #include "xalloc.h"
 
+/* One labelled series of infini_router_requests_total. Requests find their series through a
+ * hash of the raw label values, so formatting and escaping happen once per series, not once per
+ * request. */
 struct labelled {
-    char *labels; /* preformatted, escaped */
+    uint64_t hash;
+    int status;
+    char *model, *instance, *route; /* raw values, to confirm a hash match */
+    char *labels;                   /* preformatted, escaped */
     uint64_t count;
 };
 
 struct rt_metrics {
-    struct labelled *req; /* sorted by labels */
+    struct labelled **req; /* sorted by labels, for a stable exposition */
     size_t nreq, capreq;
+    struct labelled **table; /* open addressing on hash; size a power of two >= 2 * nreq */
+    size_t table_size;
     uint64_t counters[RT_M_COUNT];
 };
 
@@ -54,9 +63,15 @@ void rt_metrics_free(struct rt_metrics *m)
 {
     if (m == NULL)
         return;
-    for (size_t i = 0; i < m->nreq; i++)
-        free(m->req[i].labels);
+    for (size_t i = 0; i < m->nreq; i++) {
+        free(m->req[i]->model);
+        free(m->req[i]->instance);
+        free(m->req[i]->route);
+        free(m->req[i]->labels);
+        free(m->req[i]);
+    }
     free(m->req);
+    free(m->table);
     free(m);
 }
 
@@ -70,29 +85,49 @@ uint64_t rt_metrics_get(const struct rt_metrics *m, enum rt_counter c)
     return m->counters[c];
 }
 
-void rt_metrics_request(struct rt_metrics *m, const char *model, const char *instance, int status,
-                        const char *route)
+static void table_insert(struct rt_metrics *m, struct labelled *e)
 {
+    size_t mask = m->table_size - 1;
+    size_t i = (size_t)e->hash & mask;
+
+    while (m->table[i] != NULL)
+        i = (i + 1) & mask;
+    m->table[i] = e;
+}
+
+static void table_grow(struct rt_metrics *m)
+{
+    free(m->table);
+    m->table_size = m->table_size ? m->table_size * 2 : 64;
+    m->table = xcalloc(m->table_size, sizeof(*m->table));
+    for (size_t i = 0; i < m->nreq; i++)
+        table_insert(m, m->req[i]);
+}
+
+static struct labelled *new_series(struct rt_metrics *m, uint64_t h, const char *model,
+                                   const char *instance, int status, const char *route)
+{
+    struct labelled *e = xcalloc(1, sizeof(*e));
     struct buf labels;
     char code[16];
 
+    e->hash = h;
+    e->status = status;
+    e->model = xstrdup(model);
+    e->instance = xstrdup(instance);
+    e->route = xstrdup(route);
     buf_init(&labels, 4096);
     snprintf(code, sizeof(code), "%d", status);
-    prom_label(&labels, "model", model != NULL && model[0] != '\0' ? model : "none");
-    prom_label(&labels, "instance", instance != NULL ? instance : "none");
+    prom_label(&labels, "model", model);
+    prom_label(&labels, "instance", instance);
     prom_label(&labels, "code", code);
-    prom_label(&labels, "route", route != NULL && route[0] != '\0' ? route : "none");
-    const char *key = buf_cstr(&labels);
+    prom_label(&labels, "route", route);
+    e->labels = buf_take(&labels, NULL);
+    /* Keep the series sorted by labels for the exposition. */
     size_t lo = 0, hi = m->nreq;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(m->req[mid].labels, key);
-        if (c == 0) {
-            m->req[mid].count++;
-            buf_free(&labels);
-            return;
-        }
-        if (c < 0)
+        if (strcmp(m->req[mid]->labels, e->labels) < 0)
             lo = mid + 1;
         else
             hi = mid;
@@ -102,8 +137,39 @@ void rt_metrics_request(struct rt_metrics *m, const char *model, const char *ins
         m->req = xrealloc(m->req, m->capreq * sizeof(*m->req));
     }
     memmove(m->req + lo + 1, m->req + lo, (m->nreq - lo) * sizeof(*m->req));
-    m->req[lo] = (struct labelled){buf_take(&labels, NULL), 1};
+    m->req[lo] = e;
     m->nreq++;
+    if (2 * m->nreq > m->table_size)
+        table_grow(m);
+    else
+        table_insert(m, e);
+    return e;
+}
+
+void rt_metrics_request(struct rt_metrics *m, const char *model, const char *instance, int status,
+                        const char *route)
+{
+    if (model == NULL || model[0] == '\0')
+        model = "none";
+    if (instance == NULL)
+        instance = "none";
+    if (route == NULL || route[0] == '\0')
+        route = "none";
+    uint64_t h = hash64(model, strlen(model) + 1, (uint64_t)status);
+    h = hash64(instance, strlen(instance) + 1, h);
+    h = hash64(route, strlen(route), h);
+    if (m->table_size > 0) {
+        size_t mask = m->table_size - 1;
+        for (size_t i = (size_t)h & mask; m->table[i] != NULL; i = (i + 1) & mask) {
+            struct labelled *e = m->table[i];
+            if (e->hash == h && e->status == status && strcmp(e->route, route) == 0 &&
+                strcmp(e->instance, instance) == 0 && strcmp(e->model, model) == 0) {
+                e->count++;
+                return;
+            }
+        }
+    }
+    new_series(m, h, model, instance, status, route)->count++;
 }
 
 static void write_instances(const struct rt_router *rt, struct buf *out)
@@ -160,7 +226,8 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
     prom_family(out, "infini_router_requests_total", "counter",
                 "Proxied requests by model, instance, status code and routing reason.");
     for (size_t i = 0; i < m->nreq; i++)
-        prom_sample(out, "infini_router_requests_total", m->req[i].labels, (double)m->req[i].count);
+        prom_sample(out, "infini_router_requests_total", m->req[i]->labels,
+                    (double)m->req[i]->count);
     for (int c = 0; c < RT_M_COUNT; c++) {
         prom_family(out, counter_info[c].name, "counter", counter_info[c].help);
         prom_sample(out, counter_info[c].name, NULL, (double)m->counters[c]);

@@ -7,6 +7,7 @@
 #include "proxy.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,6 @@
 struct transfer {
     struct rt_router *rt;
     struct http_request *req; /* NULL once the client is gone or answered */
-    struct rt_extract ex;
     struct buf head;          /* upstream request head */
     struct rt_instance *inst; /* current attempt; holds a ref and an in-flight slot */
     struct http_upstream *up; /* current exchange */
@@ -49,11 +49,23 @@ struct transfer {
     int status;
     uint64_t start_ns, head_ns;
     size_t bytes_out;
-    char method[16];
+    const char *method; /* static, from llhttp */
     char path[256];
     char route[96];
     char instance[128];
+    /* Last: the transfer is zeroed only up to here (the extraction initialises itself, and
+     * clearing its 4 KB of spans cost more than the rest of a small request's bookkeeping). */
+    struct rt_extract ex;
 };
+
+/* Copies the string (len bytes) into `dst` (size bytes), truncating; always NUL-terminated. */
+static void copy_text(char *dst, size_t size, const char *src, size_t len)
+{
+    if (len >= size)
+        len = size - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
 
 static void attempt(struct transfer *t);
 
@@ -319,7 +331,7 @@ static void send_upstream(struct transfer *t, bool fresh)
     struct rt_instance *inst = t->inst;
 
     inst->requests++;
-    snprintf(t->instance, sizeof(t->instance), "%s", inst->name);
+    copy_text(t->instance, sizeof(t->instance), inst->name, strlen(inst->name));
     buf_reset(&t->head);
     if (rt_headers_build_request(&t->head, t->req, inst->host, inst->port) < 0) {
         release_slot(t);
@@ -367,8 +379,16 @@ static void attempt(struct transfer *t)
         fail_no_route(t);
         return;
     }
-    snprintf(t->route, sizeof(t->route), "%s %s%s", rt_policy_name(cfg->policy),
-             t->ntried > 0 ? "retry " : "", pick.reason);
+    /* "<policy> [retry ]<reason>", assembled without printf: this runs for every request. */
+    const char *policy = rt_policy_name(cfg->policy);
+    size_t at = strlen(policy);
+    memcpy(t->route, policy, at);
+    t->route[at++] = ' ';
+    if (t->ntried > 0) {
+        memcpy(t->route + at, "retry ", 6);
+        at += 6;
+    }
+    copy_text(t->route + at, sizeof(t->route) - at, pick.reason, strlen(pick.reason));
     t->inst = pick.inst;
     rt_instance_ref(t->inst);
     t->inst->in_flight++;
@@ -379,18 +399,18 @@ static void attempt(struct transfer *t)
 
 void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
 {
-    struct transfer *t = xcalloc(1, sizeof(*t));
+    struct transfer *t = xmalloc(sizeof(*t));
 
+    memset(t, 0, offsetof(struct transfer, ex));
     t->rt = rt;
     t->req = req;
     t->start_ns = uv_hrtime();
     buf_init(&t->head, 256 * 1024);
-    snprintf(t->method, sizeof(t->method), "%s", req->method_name);
-    snprintf(t->path, sizeof(t->path), "%.*s", (int)req->path.len, req->path.ptr);
+    t->method = req->method_name;
+    copy_text(t->path, sizeof(t->path), req->path.ptr, req->path.len);
     http_reply_on_abort(req, on_client_abort, t);
     http_reply_on_drain(req, on_client_drain, t);
-    if (req->body.len > 0)
-        rt_extract_body(req->body.ptr, req->body.len, &t->ex);
+    rt_extract_body(req->body.ptr, req->body.len, &t->ex); /* also initialises `ex` */
     t->depth++;
     attempt(t);
     t->depth--;
