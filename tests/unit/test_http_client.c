@@ -7,108 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_server.h"
 #include "harness.h"
 #include "http_reply.h"
 #include "http_server.h"
 #include "xalloc.h"
-
-struct delayed {
-    uv_timer_t timer;
-    struct http_request *req;
-};
-
-struct stream_state {
-    uv_timer_t timer;
-    struct http_request *req;
-    int left;
-};
 
 static uv_loop_t loop;
 static struct http_server *server;
 static struct http_client *client;
 static int port;
 static uv_timer_t watchdog;
-
-/* ---- server side ---- */
-
-static void on_delayed_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void on_delay(uv_timer_t *t)
-{
-    struct delayed *d = t->data;
-
-    if (d->req != NULL)
-        http_reply_send(d->req, 200, "text/plain", "slow", 4);
-    uv_close((uv_handle_t *)&d->timer, on_delayed_closed);
-}
-
-static void on_delay_abort(void *ud)
-{
-    ((struct delayed *)ud)->req = NULL;
-}
-
-static void on_stream_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void on_stream_tick(uv_timer_t *t)
-{
-    struct stream_state *st = t->data;
-    char line[32];
-
-    if (st->req == NULL || st->left == 0) {
-        if (st->req != NULL)
-            http_reply_end(st->req);
-        uv_close((uv_handle_t *)&st->timer, on_stream_closed);
-        return;
-    }
-    int n = snprintf(line, sizeof(line), "data: %d\n\n", st->left--);
-    http_reply_write(st->req, line, (size_t)n);
-}
-
-static void on_stream_abort(void *ud)
-{
-    ((struct stream_state *)ud)->req = NULL;
-}
-
-static void handler(struct http_request *req, void *ud)
-{
-    (void)ud;
-    if (slice_eq(req->path, "/hello")) {
-        http_reply_add_header(req, "X-Answer", "42");
-        http_reply_send(req, 200, "text/plain", "hello", 5);
-    } else if (slice_eq(req->path, "/echo")) {
-        http_reply_send(req, 201, "application/octet-stream", req->body.ptr, req->body.len);
-    } else if (slice_eq(req->path, "/big")) {
-        char *big = xcalloc(1, 100000);
-        http_reply_send(req, 200, "text/plain", big, 100000);
-        free(big);
-    } else if (slice_eq(req->path, "/slow")) {
-        struct delayed *d = xcalloc(1, sizeof(*d));
-        d->req = req;
-        uv_timer_init(&loop, &d->timer);
-        d->timer.data = d;
-        uv_timer_start(&d->timer, on_delay, 500, 0);
-        http_reply_on_abort(req, on_delay_abort, d);
-    } else if (slice_eq(req->path, "/stream")) {
-        struct stream_state *st = xcalloc(1, sizeof(*st));
-        st->req = req;
-        st->left = 20;
-        uv_timer_init(&loop, &st->timer);
-        st->timer.data = st;
-        http_reply_on_abort(req, on_stream_abort, st);
-        http_reply_start(req, 200, "text/event-stream", HTTP_REPLY_UNKNOWN_LENGTH);
-        uv_timer_start(&st->timer, on_stream_tick, 1, 2);
-    } else {
-        http_reply_error(req, 404, "nothing here");
-    }
-}
-
-/* ---- harness ---- */
 
 static void on_watchdog(uv_timer_t *t)
 {
@@ -119,8 +28,7 @@ static void on_watchdog(uv_timer_t *t)
 static void setup(void)
 {
     ASSERT_EQ(uv_loop_init(&loop), 0);
-    server = http_server_new(&loop, NULL, handler, NULL);
-    ASSERT_OK(http_server_listen(server, "127.0.0.1", 0, &port));
+    server = fixture_server_start(&loop, &port);
     client = http_client_new(&loop, 8);
     uv_timer_init(&loop, &watchdog);
     uv_timer_start(&watchdog, on_watchdog, 10000, 0);

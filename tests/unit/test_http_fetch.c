@@ -7,66 +7,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture_server.h"
 #include "harness.h"
 #include "http_reply.h"
 #include "http_server.h"
 #include "xalloc.h"
-
-struct delayed {
-    uv_timer_t timer;
-    struct http_request *req;
-};
 
 static uv_loop_t loop;
 static struct http_server *server;
 static struct http_fetch *fetch;
 static int port;
 static uv_timer_t watchdog;
-
-static void on_delayed_closed(uv_handle_t *h)
-{
-    free(h->data);
-}
-
-static void on_delay(uv_timer_t *t)
-{
-    struct delayed *d = t->data;
-
-    if (d->req != NULL)
-        http_reply_send(d->req, 200, "text/plain", "slow", 4);
-    uv_close((uv_handle_t *)&d->timer, on_delayed_closed);
-}
-
-static void on_delay_abort(void *ud)
-{
-    ((struct delayed *)ud)->req = NULL;
-}
-
-static void handler(struct http_request *req, void *ud)
-{
-    (void)ud;
-    if (slice_eq(req->path, "/hello")) {
-        http_reply_add_header(req, "X-Answer", "42");
-        http_reply_send(req, 200, "text/plain", "hello", 5);
-    } else if (slice_eq(req->path, "/echo")) {
-        struct slice ct = http_request_header(req, "x-custom");
-        http_reply_add_header_slice(req, slice_from_cstr("X-Custom"), ct);
-        http_reply_send(req, 201, "application/octet-stream", req->body.ptr, req->body.len);
-    } else if (slice_eq(req->path, "/big")) {
-        char *big = xcalloc(1, 100000);
-        http_reply_send(req, 200, "text/plain", big, 100000);
-        free(big);
-    } else if (slice_eq(req->path, "/slow")) {
-        struct delayed *d = xcalloc(1, sizeof(*d));
-        d->req = req;
-        uv_timer_init(&loop, &d->timer);
-        d->timer.data = d;
-        uv_timer_start(&d->timer, on_delay, 400, 0);
-        http_reply_on_abort(req, on_delay_abort, d);
-    } else {
-        http_reply_error(req, 404, "nothing at %.*s", (int)req->target.len, req->target.ptr);
-    }
-}
 
 static void on_watchdog(uv_timer_t *t)
 {
@@ -77,8 +28,7 @@ static void on_watchdog(uv_timer_t *t)
 static void setup(unsigned max_idle)
 {
     ASSERT_EQ(uv_loop_init(&loop), 0);
-    server = http_server_new(&loop, NULL, handler, NULL);
-    ASSERT_OK(http_server_listen(server, "127.0.0.1", 0, &port));
+    server = fixture_server_start(&loop, &port);
     fetch = http_fetch_new(&loop, max_idle);
     uv_timer_init(&loop, &watchdog);
     uv_timer_start(&watchdog, on_watchdog, 10000, 0);
