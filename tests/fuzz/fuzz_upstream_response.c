@@ -1,5 +1,5 @@
 /* Fuzz target: raw bytes as an upstream server's answer to the router's proxy client
- * (router/upstream). A plain listening socket plays the server: it accepts the router's
+ * (common/http_upstream). A plain listening socket plays the server: it accepts the router's
  * connection, reads the request, writes the input and closes; the loop runs until the exchange
  * reports done. The body callback pauses now and then to exercise resume. Then the pool is
  * freed and the loop must drain. */
