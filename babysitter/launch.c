@@ -254,7 +254,7 @@ static char *self_dir(void)
 
 int bs_launch_find_mock(char **out, struct err_msg *err)
 {
-    static const char *const rel[] = {"infini-mock", "../tests/mock/infini-mock"};
+    static const char *const rel[] = {"infini-mock", "../tools/mock/infini-mock"};
     char *dir = self_dir();
 
     for (size_t i = 0; dir != NULL && i < sizeof(rel) / sizeof(rel[0]); i++) {
@@ -271,7 +271,7 @@ int bs_launch_find_mock(char **out, struct err_msg *err)
     if (rc < 0)
         err_set(err, 0, 0,
                 "infini-mock not found next to infini-babysitter, in "
-                "../tests/mock or on PATH");
+                "../tools/mock or on PATH");
     return rc;
 }
 

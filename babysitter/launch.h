@@ -44,7 +44,7 @@ char **bs_launch_envp(char *const *inherited, char *const *overrides);
 int bs_launch_resolve(const char *prog, const char *path_var, const char *cwd, char **out,
                       struct err_msg *err);
 
-/* Locates infini-mock: next to this executable, then in ../tests/mock (a build tree), then on
+/* Locates infini-mock: next to this executable, then in ../tools/mock (a build tree), then on
  * PATH. 0 with *out malloc'ed, or UV_ENOENT with err set. */
 int bs_launch_find_mock(char **out, struct err_msg *err);
 

@@ -72,7 +72,7 @@ const cJSON *bs_readiness_models_array(const cJSON *doc)
     return json_get_array(doc, "data");
 }
 
-static void on_done(void *ud, int rc, const struct http_client_response *resp);
+static void on_done(void *ud, int rc, const struct http_fetch_response *resp);
 
 static void start_request(struct bs_readiness *r)
 {
@@ -82,7 +82,7 @@ static void start_request(struct bs_readiness *r)
     buf_init(&url, 1024);
     int rc = bs_launch_url(&url, r->host, r->opts.port, probe_paths[r->req_path]);
     SVC_ASSERT(rc == 0);
-    const struct http_client_opts o = {
+    const struct http_fetch_opts o = {
         .url = buf_cstr(&url),
         .connect_timeout_ms = timeout,
         .timeout_ms = timeout,
@@ -156,7 +156,7 @@ static void fail(struct bs_readiness *r)
     schedule(r, to_ms(r->opts.health_interval));
 }
 
-static void on_done(void *ud, int rc, const struct http_client_response *resp)
+static void on_done(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct bs_readiness *r = ud;
     const char *path = probe_paths[r->req_path];

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bearer.h"
 #include "buf.h"
 #include "err.h"
 #include "http_fetch.h"
@@ -150,7 +151,7 @@ static void append_escaped(struct buf *b, const char *s)
     }
 }
 
-static void on_record_done(void *ud, int rc, const struct http_client_response *resp);
+static void on_record_done(void *ud, int rc, const struct http_fetch_response *resp);
 
 /* The body of a request of `kind` for `rec` (caller frees), or NULL for none. */
 static char *request_body(const struct record *rec, enum req_kind kind)
@@ -190,7 +191,7 @@ static void send_request(struct record *rec, enum req_kind kind)
         buf_append_str(&url, rec->path);
     if (kind == REQ_BEAT)
         buf_append_str(&url, "/heartbeat");
-    const struct http_client_opts o = {
+    const struct http_fetch_opts o = {
         .method = kind == REQ_DELETE ? "DELETE" : "POST",
         .url = buf_cstr(&url),
         .headers = headers,
@@ -226,7 +227,7 @@ static void post_failed(struct record *rec, const char *why)
     SVC_ASSERT(rc == 0);
 }
 
-static void beat_done(struct record *rec, int rc, const struct http_client_response *resp,
+static void beat_done(struct record *rec, int rc, const struct http_fetch_response *resp,
                       const char *why)
 {
     struct bs_metrics *m = rec->reg->opts.metrics;
@@ -268,7 +269,7 @@ static void report_stopped(struct bs_registration *g)
     SVC_ASSERT(rc == 0);
 }
 
-static void on_record_done(void *ud, int rc, const struct http_client_response *resp)
+static void on_record_done(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct record *rec = ud;
     struct bs_registration *g = rec->reg;
@@ -332,7 +333,7 @@ static void pump(struct record *rec)
 
 /* ------------------------------------------------------------------ load and heartbeats */
 
-static void on_scrape_done(void *ud, int rc, const struct http_client_response *resp)
+static void on_scrape_done(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct bs_registration *g = ud;
     struct bs_load load;
@@ -357,7 +358,7 @@ static void start_scrape(struct bs_registration *g)
 
     buf_init(&url, 1024);
     bs_launch_url(&url, g->probe_host, g->opts.port, "/metrics");
-    const struct http_client_opts o = {
+    const struct http_fetch_opts o = {
         .url = buf_cstr(&url),
         .connect_timeout_ms = SCRAPE_TIMEOUT_MS,
         .timeout_ms = SCRAPE_TIMEOUT_MS,
@@ -421,12 +422,7 @@ struct bs_registration *bs_registration_new(uv_loop_t *loop,
     g->host = xstrdup(opts->host);
     g->service_type = xstrdup(opts->service_type);
     g->probe_host = xstrdup(opts->probe_host);
-    if (opts->token != NULL && opts->token[0] != '\0') {
-        struct buf b;
-        buf_init(&b, BUF_UNLIMITED);
-        buf_appendf(&b, "Authorization: Bearer %s", opts->token);
-        g->auth = buf_take(&b, NULL);
-    }
+    g->auth = bearer_header_new(opts->token);
     g->client = http_fetch_new(loop, 4);
     int rc = uv_timer_init(loop, &g->beat_timer);
     SVC_ASSERT(rc == 0);

@@ -41,7 +41,7 @@ struct http_fetch_req {
     size_t nhdrs;
     long status;
     int fail_rc;
-    http_client_done_cb on_done;
+    http_fetch_done_cb on_done;
     void *ud;
 };
 
@@ -71,7 +71,7 @@ static void req_free(struct http_fetch_req *r)
 /* Reports the outcome and frees the request (already out of every list). */
 static void report(struct http_fetch_req *r, int rc)
 {
-    struct http_client_response resp = {.status = r->status};
+    struct http_fetch_response resp = {.status = r->status};
 
     if (rc == 0) {
         /* Header slices point into hdrblock, which no longer grows. */
@@ -222,7 +222,7 @@ static struct http_upstream_pool *pool_for(struct http_fetch *f, const struct ur
     return f->pools[f->npools++].pool;
 }
 
-static void build_head(struct http_fetch_req *r, const struct http_client_opts *o,
+static void build_head(struct http_fetch_req *r, const struct http_fetch_opts *o,
                        const struct url_http *u)
 {
     const char *method = o->method != NULL ? o->method : (o->body != NULL ? "POST" : "GET");
@@ -241,12 +241,12 @@ static void build_head(struct http_fetch_req *r, const struct http_client_opts *
     buf_append_str(&r->head, "\r\n");
 }
 
-struct http_fetch_req *http_fetch_start(struct http_fetch *f, const struct http_client_opts *o)
+struct http_fetch_req *http_fetch_start(struct http_fetch *f, const struct http_fetch_opts *o)
 {
     struct url_http u;
     bool transient;
 
-    if (o->url == NULL || o->on_done == NULL || o->on_data != NULL || o->on_head != NULL)
+    if (o->url == NULL || o->on_done == NULL)
         return NULL;
     struct http_fetch_req *r = xcalloc(1, sizeof(*r));
     r->f = f;

@@ -13,6 +13,7 @@
 #include <cJSON.h>
 
 #include "buf.h"
+#include "http_status.h" /* callers of http_reply_error_* use its mapping */
 
 struct http_request;
 
@@ -40,19 +41,10 @@ void http_reply_error(struct http_request *req, int status, const char *fmt, ...
 /* Same with explicit type and code strings. */
 void http_reply_error_ex(struct http_request *req, int status, const char *type, const char *code,
                          const char *message);
-/* Appends the body http_reply_error_ex() sends to `out` (for code that builds responses
- * without a connection, e.g. pure handler entry points). `type` and `code` may be NULL: then
- * they are derived from `status`. */
-void http_reply_error_body(struct buf *out, int status, const char *type, const char *code,
-                           const char *message);
 /* Returns true when the request's method is `method` ("GET" also admits HEAD). Otherwise
  * answers 405 with an Allow header and an OpenAI-shaped error, and returns false (the request
  * is then invalid): `if (!http_reply_check_method(req, "GET")) return;` */
 bool http_reply_check_method(struct http_request *req, const char *method);
-/* Maps an internal error code (SVC_E* or libuv) to an HTTP status. */
-int http_status_for_error(int rc);
-/* Reason phrase for a status ("OK", "Not Found", ...; "Unknown" otherwise). */
-const char *http_status_reason(int status);
 
 /* Streaming: sends the status line and headers. `content_length` >= 0 frames the body by length,
  * HTTP_REPLY_UNKNOWN_LENGTH by chunked encoding (or by closing, for HTTP/1.0 clients).

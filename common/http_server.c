@@ -9,6 +9,7 @@
 
 #include "err.h"
 #include "http_server_internal.h"
+#include "http_status.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -384,7 +385,6 @@ static void on_timer(uv_timer_t *t)
     }
     c->deadline = 0;
     if (c->state == CONN_READING && c->in_request) {
-        c->server->stats.rejected_total++;
         http_conn_reject(c, 408, "request not received in time");
         return;
     }
@@ -528,7 +528,7 @@ static void conn_close(struct http_conn *c)
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);
     if (aborted) {
         c->server->stats.requests_in_flight--;
-        http_reply_abort_cb cb = c->abort_cb;
+        void (*cb)(void *) = c->abort_cb;
         c->abort_cb = NULL;
         c->drain_cb = NULL;
         if (cb != NULL)
@@ -605,7 +605,7 @@ void http_conn_reject(struct http_conn *c, int status, const char *message)
         return;
     c->server->stats.rejected_total++;
     buf_reset(out);
-    http_reply_error_body(out, status, NULL, NULL, message);
+    http_status_error_body(out, status, NULL, NULL, message);
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
                      "Content-Length: %zu\r\nConnection: close\r\n\r\n",

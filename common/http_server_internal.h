@@ -11,7 +11,6 @@
 #include <uv.h>
 
 #include "buf.h"
-#include "http_reply.h"
 #include "http_server.h"
 
 enum conn_state {
@@ -61,9 +60,10 @@ struct http_conn {
     bool resp_started, resp_chunked, resp_until_close, resp_no_body;
     size_t queued; /* bytes handed to uv_write and not yet completed */
     bool above_high;
-    http_reply_drain_cb drain_cb;
+    /* http_reply's drain and abort callbacks (typed there; this side only calls them). */
+    void (*drain_cb)(void *ud);
     void *drain_ud;
-    http_reply_abort_cb abort_cb;
+    void (*abort_cb)(void *ud);
     void *abort_ud;
 
     char peer_ip[INET6_ADDRSTRLEN];

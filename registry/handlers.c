@@ -12,9 +12,11 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bearer.h"
 #include "err.h"
 #include "http_reply.h"
 #include "http_request.h"
+#include "http_status.h"
 #include "json.h"
 #include "log.h"
 #include "prom.h"
@@ -30,8 +32,7 @@
 struct reg_handlers {
     struct reg_store *store;
     struct reg_metrics *metrics;
-    char *token; /* NULL = open */
-    size_t token_len;
+    char *token; /* comma-separated accepted tokens; NULL = open */
     size_t max_body;
     double ts_second; /* the second `ts` was formatted for */
     char ts[WALLCLOCK_RFC3339_LEN];
@@ -62,7 +63,6 @@ struct reg_handlers *reg_handlers_new(const struct reg_handlers_opts *opts)
     h->max_body = opts->max_body;
     if (opts->auth_token != NULL && opts->auth_token[0] != '\0') {
         h->token = xstrdup(opts->auth_token);
-        h->token_len = strlen(h->token);
     }
     h->ts_second = -1;
     return h;
@@ -127,7 +127,7 @@ static void fail(struct reg_response *r, int status, const char *fmt, ...)
     buf_reset(&r->body);
     r->status = status;
     r->content_type = JSON_TYPE;
-    http_reply_error_body(&r->body, status, NULL, NULL, msg);
+    http_status_error_body(&r->body, status, NULL, NULL, msg);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -211,18 +211,9 @@ static bool needs_token(enum reg_endpoint ep)
            ep == REG_EP_HEARTBEAT;
 }
 
-/* Constant-time in the length of the presented token. */
 static bool token_ok(const struct reg_handlers *h, struct slice auth)
 {
-    if (h->token == NULL)
-        return true;
-    if (auth.ptr == NULL || auth.len < 7 || strncasecmp(auth.ptr, "Bearer ", 7) != 0)
-        return false;
-    struct slice tok = slice_trim((struct slice){auth.ptr + 7, auth.len - 7});
-    size_t diff = tok.len ^ h->token_len;
-    for (size_t i = 0; i < tok.len; i++)
-        diff |= (unsigned char)tok.ptr[i] ^ (unsigned char)h->token[i % h->token_len];
-    return diff == 0;
+    return h->token == NULL || bearer_authorized(auth, h->token);
 }
 
 /* application/json or application/<anything>+json, parameters allowed (axum's rule). */

@@ -162,7 +162,7 @@ static void record_result(struct reg_prober *p, const struct probe *pr, bool hea
 
 static void pump(struct reg_prober *p);
 
-static void on_probe_done(void *ud, int rc, const struct http_client_response *resp)
+static void on_probe_done(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct probe *pr = ud;
     struct reg_prober *p = pr->prober;
@@ -183,7 +183,7 @@ static struct probe *start_probe(struct reg_prober *p, struct reg_record *rec)
     pr->prober = p;
     pr->name = xstrdup(rec->name);
     pr->id = rec->id;
-    struct http_client_opts opts = {
+    struct http_fetch_opts opts = {
         .url = buf_cstr(&url),
         .connect_timeout_ms = p->timeout_ms,
         .timeout_ms = p->timeout_ms,

@@ -84,22 +84,3 @@ void rt_config_free(struct rt_config *cfg)
 {
     cli_free(rt_options, cfg);
 }
-
-bool rt_config_api_key_ok(const struct rt_config *cfg, const char *token, size_t len)
-{
-    const char *p = cfg->api_keys;
-    bool ok = false;
-
-    while (p != NULL && *p != '\0') {
-        const char *comma = strchr(p, ',');
-        size_t n = comma != NULL ? (size_t)(comma - p) : strlen(p);
-        if (n == len && n > 0) {
-            unsigned char diff = 0;
-            for (size_t i = 0; i < n; i++)
-                diff |= (unsigned char)(p[i] ^ token[i]);
-            ok |= diff == 0;
-        }
-        p = comma != NULL ? comma + 1 : NULL;
-    }
-    return ok;
-}

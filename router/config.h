@@ -43,7 +43,5 @@ struct rt_config {
  * negative with `err` set on bad input. */
 int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg *err);
 void rt_config_free(struct rt_config *cfg);
-/* Whether `token` (len bytes) is one of the configured API keys (constant time per key). */
-bool rt_config_api_key_ok(const struct rt_config *cfg, const char *token, size_t len);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bearer.h"
 #include "config.h"
 #include "err.h"
 #include "http_fetch.h"
@@ -99,7 +100,7 @@ int rt_discovery_apply(struct rt_router *rt, const char *body, size_t len)
 
 static void schedule(struct rt_discovery *d);
 
-static void on_polled(void *ud, int rc, const struct http_client_response *resp)
+static void on_polled(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct rt_discovery *d = ud;
     struct rt_router *rt = d->rt;
@@ -134,7 +135,7 @@ static void on_tick(uv_timer_t *t)
 
     if (d->poll != NULL)
         return;
-    struct http_client_opts o = {
+    struct http_fetch_opts o = {
         .url = d->url,
         .headers = d->auth != NULL ? headers : NULL,
         .connect_timeout_ms = 2000,
@@ -165,11 +166,7 @@ struct rt_discovery *rt_discovery_start(struct rt_router *rt)
     buf_init(&b, 8192);
     buf_appendf(&b, "%.*s/services", (int)len, base);
     d->url = buf_take(&b, NULL);
-    if (rt->cfg->registry_token != NULL && rt->cfg->registry_token[0] != '\0') {
-        buf_init(&b, 8192);
-        buf_appendf(&b, "Authorization: Bearer %s", rt->cfg->registry_token);
-        d->auth = buf_take(&b, NULL);
-    }
+    d->auth = bearer_header_new(rt->cfg->registry_token);
     d->rt = rt;
     uv_timer_init(rt->loop, &d->timer);
     d->timer.data = d;

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "bearer.h"
 #include "buf.h"
 #include "config.h"
 #include "http_reply.h"
@@ -230,9 +231,7 @@ static bool authorized(struct rt_router *rt, struct http_request *req)
 {
     if (rt->cfg->api_keys == NULL || rt->cfg->api_keys[0] == '\0')
         return true;
-    struct slice auth = http_request_header(req, "authorization");
-    if (auth.ptr != NULL && auth.len > 7 && strncasecmp(auth.ptr, "Bearer ", 7) == 0 &&
-        rt_config_api_key_ok(rt->cfg, auth.ptr + 7, auth.len - 7))
+    if (bearer_authorized(http_request_header(req, "authorization"), rt->cfg->api_keys))
         return true;
     rt_metrics_inc(rt->metrics, RT_M_AUTH_FAILURES);
     http_reply_add_header(req, "WWW-Authenticate", "Bearer");

@@ -37,7 +37,7 @@ static void probe_unlink(struct rt_health *h, struct probe *p)
     }
 }
 
-static void on_probed(void *ud, int rc, const struct http_client_response *resp)
+static void on_probed(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct probe *p = ud;
     struct rt_instance *inst = p->inst;
@@ -86,7 +86,7 @@ static void probe_one(struct rt_health *h, struct rt_instance *inst)
     p->inst = inst;
     p->start_ns = uv_hrtime();
     rt_instance_ref(inst);
-    struct http_client_opts o = {
+    struct http_fetch_opts o = {
         .url = buf_cstr(&url),
         .connect_timeout_ms = (uint64_t)(cfg->health_timeout * 1000.0),
         .timeout_ms = (uint64_t)(cfg->health_timeout * 1000.0),

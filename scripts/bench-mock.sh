@@ -21,7 +21,7 @@ if [ "${NO_BUILD:-0}" != 1 ]; then
     cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSVC_NO_CONFIG=ON >/dev/null
     cmake --build "$BUILD" -j2 --target infini-mock >/dev/null
 fi
-MOCK=$BUILD/tests/mock/infini-mock
+MOCK=$BUILD/tools/mock/infini-mock
 
 tmp=$(mktemp -d)
 pid=

@@ -74,7 +74,7 @@ cat >"$work/static.json" <<EOF
  {"name":"b2","host":"127.0.0.1","port":$B2,"metadata":{"type":"openai-api","models":["model-1"]}}]}
 EOF
 M=$(free_port)
-"$build/tests/mock/infini-mock" --bind 127.0.0.1 --port "$M" --stall-ms 50 --max-batch 100000 \
+"$build/tools/mock/infini-mock" --bind 127.0.0.1 --port "$M" --stall-ms 50 --max-batch 100000 \
     --prefill-tok-per-s 1e12 --decode-ms-per-token 0 --log-level warn &
 pids+=($!)
 python3 - "$work/static100.json" "$M" <<'EOF'

@@ -61,7 +61,7 @@ say() { printf '[entrypoint] %s\n' "$*"; }
 find_bin() {
     local sub
     if [ -n "${INFINI_BIN_DIR:-}" ]; then
-        for sub in "" registry router babysitter tests/mock tests/bench; do
+        for sub in "" registry router babysitter tools/mock tools/bench; do
             [ -x "$INFINI_BIN_DIR/$sub/$1" ] && [ -f "$INFINI_BIN_DIR/$sub/$1" ] &&
                 printf '%s\n' "$INFINI_BIN_DIR/$sub/$1" && return 0
         done

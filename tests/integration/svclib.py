@@ -20,7 +20,7 @@ BIN_DIR = os.environ.get("INFINI_BIN_DIR", os.path.join(ROOT, "build", "dev"))
 
 def binary(name):
     """Absolute path of a built binary (searched in BIN_DIR and its subdirectories)."""
-    for sub in ("", "registry", "router", "babysitter", "tests/mock", "tests/bench"):
+    for sub in ("", "registry", "router", "babysitter", "tools/mock", "tools/bench"):
         path = os.path.join(BIN_DIR, sub, name)
         if os.path.isfile(path) and os.access(path, os.X_OK):
             return path

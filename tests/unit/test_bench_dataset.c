@@ -1,4 +1,4 @@
-/* Unit tests for tests/bench/dataset and tests/bench/body: generation is deterministic by seed,
+/* Unit tests for tools/bench/dataset and tools/bench/body: generation is deterministic by seed,
  * prompts with the same prefix_id share exactly prefix-len leading characters and differ right
  * after, conversation records grow turn by turn in an interleaved order, JSONL round-trips, and
  * request bodies carry messages/prompt, max_tokens, stream options and cache keys. */

@@ -1,4 +1,4 @@
-/* Unit tests for tests/bench/keypattern: every placeholder, % and // with and without spaces,
+/* Unit tests for tools/bench/keypattern: every placeholder, % and // with and without spaces,
  * literal braces, and clear errors for invalid patterns and records lacking a field. */
 #include "keypattern.h"
 

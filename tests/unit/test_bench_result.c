@@ -1,4 +1,4 @@
-/* Unit tests for tests/bench/result, summary and outcome: result file names (vLLM's format),
+/* Unit tests for tools/bench/result, summary and outcome: result file names (vLLM's format),
  * rate formatting, the date stamp, the summary computed from known outcomes (hit/miss split,
  * hit rate, TPOT, per-instance counts, failures), every field of the result document, and the
  * compare table and chart script. */

@@ -1,4 +1,4 @@
-/* Unit tests for tests/bench/sse: event splitting across every byte boundary (\n, \r\n and \r
+/* Unit tests for tools/bench/sse: event splitting across every byte boundary (\n, \r\n and \r
  * line ends, comments, multi-line data, other fields), limits, the end-of-stream flush, and the
  * interpretation of content, [DONE], usage, error and non-streamed chunks. */
 #include "sse.h"

@@ -1,5 +1,5 @@
-/* Unit tests for tests/bench/stats (percentiles and standard deviation against values numpy
- * gives), tests/bench/rng and tests/bench/arrival (Poisson and gamma arrival schedules). */
+/* Unit tests for tools/bench/stats (percentiles and standard deviation against values numpy
+ * gives), tools/bench/rng and tools/bench/arrival (Poisson and gamma arrival schedules). */
 #include "stats.h"
 
 #include <math.h>

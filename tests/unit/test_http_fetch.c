@@ -59,7 +59,7 @@ struct result {
     char header[64];
 };
 
-static void on_done(void *ud, int rc, const struct http_client_response *resp)
+static void on_done(void *ud, int rc, const struct http_fetch_response *resp)
 {
     struct result *r = ud;
 
@@ -83,11 +83,11 @@ static void run_until(const int *flag)
 
 static void get(const char *path, struct result *r, uint64_t timeout_ms, size_t max)
 {
-    struct http_client_opts o = {.url = url(path),
-                                 .timeout_ms = timeout_ms,
-                                 .max_response = max,
-                                 .on_done = on_done,
-                                 .ud = r};
+    struct http_fetch_opts o = {.url = url(path),
+                                .timeout_ms = timeout_ms,
+                                .max_response = max,
+                                .on_done = on_done,
+                                .ud = r};
     ASSERT_NOT_NULL(http_fetch_start(fetch, &o));
 }
 
@@ -105,13 +105,13 @@ TEST(get_post_and_reuse)
     }
     struct result p = {0};
     const char *hdrs[] = {"X-Custom: yes", "X-Bad: a\r\nInjected: 1", NULL};
-    struct http_client_opts o = {.url = url("/echo"),
-                                 .method = "POST",
-                                 .headers = hdrs,
-                                 .body = "{\"k\":1}",
-                                 .body_len = 7,
-                                 .on_done = on_done,
-                                 .ud = &p};
+    struct http_fetch_opts o = {.url = url("/echo"),
+                                .method = "POST",
+                                .headers = hdrs,
+                                .body = "{\"k\":1}",
+                                .body_len = 7,
+                                .on_done = on_done,
+                                .ud = &p};
     http_fetch_start(fetch, &o);
     run_until(&p.done);
     ASSERT_EQ(p.status, 201);
@@ -145,7 +145,7 @@ TEST(errors_are_reported_later)
 
     setup(1);
     get("/slow", &t, 100, 0);
-    struct http_client_opts o = {.url = "http://127.0.0.1:1/x", .on_done = on_done, .ud = &refused};
+    struct http_fetch_opts o = {.url = "http://127.0.0.1:1/x", .on_done = on_done, .ud = &refused};
     http_fetch_start(fetch, &o);
     o.url = "https://example/";
     o.ud = &bad;
@@ -161,9 +161,8 @@ TEST(errors_are_reported_later)
     ASSERT_EQ(bad.rc, UV_EINVAL);
     ASSERT_EQ(big.rc, SVC_ELIMIT);
     ASSERT_EQ(http_fetch_active(fetch), 0);
-    struct http_client_opts streaming = {
-        .url = url("/x"), .on_done = on_done, .on_data = (http_client_data_cb)1};
-    ASSERT_NULL(http_fetch_start(fetch, &streaming));
+    struct http_fetch_opts no_callback = {.url = url("/x")};
+    ASSERT_NULL(http_fetch_start(fetch, &no_callback));
     teardown();
 }
 
@@ -174,7 +173,7 @@ TEST(cancel_and_free_in_flight)
     setup(2);
     get("/slow", &a, 0, 0);
     get("/slow", &b, 0, 0);
-    struct http_client_opts o = {.url = "not a url", .on_done = on_done, .ud = &c};
+    struct http_fetch_opts o = {.url = "not a url", .on_done = on_done, .ud = &c};
     struct http_fetch_req *failing = http_fetch_start(fetch, &o);
     ASSERT_EQ(http_fetch_active(fetch), 3);
     http_fetch_cancel(failing); /* cancelled while its failure waits to be reported */

@@ -390,9 +390,18 @@ TEST(malformed_request_is_400)
     teardown();
 }
 
+static void read_rejected(void *ud)
+{
+    struct http_server_stats st;
+
+    http_server_get_stats(fx.server, &st);
+    *(int *)ud = (int)st.rejected_total;
+}
+
 TEST(header_timeout_sends_408)
 {
     struct http_server_limits l;
+    int rejected = -1;
 
     http_server_limits_default(&l);
     l.header_timeout_ms = 150;
@@ -402,6 +411,8 @@ TEST(header_timeout_sends_408)
     expect_response(fd, 408, "request_timeout");
     ASSERT_TRUE(tcp_wait_closed(fd, 2000));
     close(fd);
+    loop_thread_call(&fx.lt, read_rejected, &rejected);
+    ASSERT_EQ(rejected, 1); /* one rejection, counted once */
     teardown();
 }
 

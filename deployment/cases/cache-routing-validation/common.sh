@@ -31,7 +31,7 @@ die() {
 # bin_in_dir DIR NAME: prints DIR's copy of NAME (a build tree or a flat directory).
 bin_in_dir() {
     local dir=$1 name=$2 sub
-    for sub in "" registry router babysitter tests/mock tests/bench; do
+    for sub in "" registry router babysitter tools/mock tools/bench; do
         if [ -x "$dir/$sub/$name" ] && [ -f "$dir/$sub/$name" ]; then
             printf '%s\n' "$dir/$sub/$name"
             return 0

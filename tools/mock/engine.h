@@ -1,0 +1,125 @@
+/* The mock engine: a deterministic scheduler and timing model standing in for a GPU serving
+ * engine, with a prefix KV cache (tools/mock/kvcache).
+ *
+ * Timing model:
+ *  1. A job first waits `stall_ms` (a fault switch; a failing job ends there), then enters a
+ *     FIFO queue; at most `max_batch` jobs are admitted (running) at once.
+ *  2. Prefill is serialised: an admitted job waits for the single prefill unit, then looks up
+ *     its chained block hashes in the cache (cached = leading hits * block_size, capped at the
+ *     prompt) and holds the unit for (prompt - cached) / prefill_tok_per_s seconds.
+ *  3. At the end of prefill its full blocks are inserted into the LRU cache and token 1 is
+ *     emitted (TTFT = queue wait + prefill wait + prefill time); tokens 2..max_tokens follow
+ *     every decode_ms_per_token, concurrently with other jobs; the last one frees the slot.
+ * Time is virtual (milliseconds on the monotonic clock; each event happens at its scheduled
+ * time even when its timer fires late) and driven by one libuv timer for the whole engine, so
+ * jobs own no handles and can be freed synchronously. When nothing has to wait (free slot and
+ * prefill unit, negligible prefill cost, no decode delay) a job completes inside
+ * mock_engine_submit without touching the timer.
+ * Depends on libuv, common/xalloc and tools/mock/kvcache. Single-threaded (the loop thread). */
+#ifndef SVC_TOOLS_MOCK_ENGINE_H
+#define SVC_TOOLS_MOCK_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+struct mock_engine;
+struct mock_job;
+
+struct mock_engine_params {
+    int block_size;             /* tokens per KV block, >= 1 */
+    int chars_per_token;        /* prompt bytes per token, >= 1 */
+    size_t kv_blocks;           /* cache capacity in blocks, 1..MOCK_KVCACHE_MAX_BLOCKS */
+    double prefill_tok_per_s;   /* uncached prompt tokens per second, > 0 */
+    double decode_ms_per_token; /* >= 0 */
+    int max_batch;              /* jobs admitted at once, >= 1 */
+};
+
+enum mock_job_state {
+    MOCK_JOB_NEW = 0,      /* not submitted */
+    MOCK_JOB_STALLED,      /* waiting out stall_ms */
+    MOCK_JOB_QUEUED,       /* waiting for a batch slot */
+    MOCK_JOB_PREFILL_WAIT, /* admitted; waiting for the prefill unit */
+    MOCK_JOB_PREFILL,      /* holding the prefill unit */
+    MOCK_JOB_DECODE,       /* emitting tokens */
+    MOCK_JOB_DONE,         /* finished, failed or cancelled */
+};
+
+/* Reports progress: more tokens (job->emitted grew; only for want_tokens jobs before the end)
+ * or the end (job->state == MOCK_JOB_DONE). Called from the engine's timer only, never from
+ * inside mock_engine_submit/_cancel. The job may be cancelled or freed inside the callback. */
+typedef void (*mock_engine_progress_cb)(struct mock_job *job, void *ud);
+
+/* One request. Callers allocate it (zeroed), fill the first group and keep it alive until it is
+ * DONE or cancelled. */
+struct mock_job {
+    /* Set by the caller before mock_engine_submit(). */
+    int max_tokens;    /* >= 1 */
+    bool want_tokens;  /* report every token (streaming), not only the end */
+    bool fail;         /* end as failed once the stall is over, generating nothing */
+    uint64_t stall_ms; /* delay before the job reaches the queue */
+    uint64_t seed;     /* hash chain seed (e.g. per model, so models share no blocks) */
+    mock_engine_progress_cb cb;
+    void *ud;
+
+    /* Read-only for the caller. */
+    enum mock_job_state state;
+    bool failed;
+    int prompt_tokens;
+    int cached_tokens;                         /* known from prefill start */
+    int emitted;                               /* tokens generated so far */
+    double submit_ms, first_token_ms, done_ms; /* virtual times (engine clock, ms) */
+
+    /* Engine-private. */
+    uint64_t seq;
+    size_t heap_index;
+    double deadline, first_at;
+    struct mock_job *prev, *next; /* wait or prefill FIFO */
+    struct mock_job *nprev, *nnext;
+    bool notify_pending;
+    uint64_t *hashes;
+    size_t nhashes;
+    uint64_t inline_hashes[4];
+};
+
+struct mock_engine_stats {
+    uint64_t running; /* admitted: waiting for or in prefill, or decoding */
+    uint64_t waiting; /* queued for a batch slot */
+    uint64_t active;  /* submitted and not yet done (includes stalled jobs) */
+    size_t kv_used, kv_capacity;
+    uint64_t queries_tokens, hits_tokens; /* prefix cache lookups, in tokens */
+    uint64_t evictions;
+};
+
+/* Creates an engine whose timer lives on `loop`. `p` is copied and must be valid (see the
+ * field comments). Never NULL. */
+struct mock_engine *mock_engine_new(uv_loop_t *loop, const struct mock_engine_params *p);
+/* Closes the timer; the memory is released by the close callback, so jobs may still be
+ * cancelled until the loop runs again (abort callbacks during server teardown). Jobs still
+ * active are forgotten without callbacks. NULL-safe. */
+void mock_engine_free(struct mock_engine *e);
+
+/* Submits `job` with its prompt (`text`, `len` bytes, borrowed for this call only). Returns 1
+ * when the job finished inside this call (DONE; no callback will follow), 0 when it goes on
+ * (callbacks follow; job->emitted may already be > 0 and the caller should look at it now).
+ * Tokens: ceil(len / chars_per_token). */
+int mock_engine_submit(struct mock_engine *e, struct mock_job *job, const char *text, size_t len);
+/* Withdraws a job in any state at once, releasing its batch slot, prefill unit and queue
+ * position, and drops any pending callback. No-op for jobs that are NEW or already cancelled.
+ * Safe inside callbacks (including the job's own). */
+void mock_engine_cancel(struct mock_engine *e, struct mock_job *job);
+
+/* Shutdown: stops admitting callers' work (mock_engine_is_stopping turns true); once no job is
+ * active, stops the timer and calls `idle(ud)` (from the timer, or inside this call when
+ * already idle). */
+void mock_engine_stop(struct mock_engine *e, void (*idle)(void *ud), void *ud);
+bool mock_engine_is_stopping(const struct mock_engine *e);
+
+void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats *out);
+const struct mock_engine_params *mock_engine_params(const struct mock_engine *e);
+/* The engine clock: milliseconds on the monotonic clock (uv_hrtime). */
+double mock_engine_now_ms(void);
+
+#endif
