@@ -1,0 +1,191 @@
+/* Canonical prompt text to chained block hashes, streamed through one block-sized buffer: runs
+ * of plain bytes are hashed straight from the body when a whole block lies in them, and copied
+ * into the buffer otherwise; escapes are decoded as they are met. Depends on common/hash and
+ * router/model_extract. */
+#include "prefix_hash.h"
+
+#include <stdbool.h>
+#include <string.h>
+
+#include "hash.h"
+
+struct chain {
+    unsigned char blk[RT_PREFIX_MAX_BLOCK_CHARS];
+    size_t bc;   /* block size */
+    size_t fill; /* bytes in blk */
+    uint64_t h;  /* last chain hash (the seed before the first block) */
+    uint64_t seed;
+    uint64_t *out;
+    size_t max, n; /* hashes written, full blocks seen */
+    size_t text;   /* canonical bytes fed */
+    uint64_t head; /* hash of the first block or less, set once */
+    bool head_set;
+};
+
+static void block_done(struct chain *c, const void *p)
+{
+    c->h = hash64(p, c->bc, c->h);
+    if (!c->head_set) {
+        c->head = c->h;
+        c->head_set = true;
+    }
+    if (c->n < c->max)
+        c->out[c->n] = c->h;
+    c->n++;
+}
+
+static void feed(struct chain *c, const unsigned char *p, size_t len)
+{
+    c->text += len;
+    while (len > 0) {
+        if (c->fill == 0 && len >= c->bc) {
+            block_done(c, p); /* a whole block in place: no copy */
+            p += c->bc;
+            len -= c->bc;
+            continue;
+        }
+        size_t take = c->bc - c->fill < len ? c->bc - c->fill : len;
+        memcpy(c->blk + c->fill, p, take);
+        c->fill += take;
+        p += take;
+        len -= take;
+        if (c->fill == c->bc) {
+            block_done(c, c->blk);
+            c->fill = 0;
+        }
+    }
+}
+
+static int hexval(unsigned char c)
+{
+    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+static unsigned hex4(const unsigned char *p)
+{
+    return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
+}
+
+/* UTF-8 of a code point (validated by the extraction: no lone surrogates). */
+static size_t utf8(unsigned cp, unsigned char *o)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xc0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xe0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xf0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
+    return 4;
+}
+
+/* Feeds a string's raw bytes (between its quotes, already validated) decoded. */
+static void feed_json_string(struct chain *c, const unsigned char *p, size_t len)
+{
+    const unsigned char *end = p + len;
+
+    while (p < end) {
+        const unsigned char *bs = memchr(p, '\\', (size_t)(end - p));
+        if (bs == NULL) {
+            feed(c, p, (size_t)(end - p));
+            return;
+        }
+        feed(c, p, (size_t)(bs - p));
+        unsigned char out[4];
+        size_t n = 1;
+        switch (bs[1]) {
+        case 'b':
+            out[0] = '\b';
+            break;
+        case 'f':
+            out[0] = '\f';
+            break;
+        case 'n':
+            out[0] = '\n';
+            break;
+        case 'r':
+            out[0] = '\r';
+            break;
+        case 't':
+            out[0] = '\t';
+            break;
+        case 'u': {
+            unsigned cp = hex4(bs + 2);
+            p = bs + 6;
+            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6) {
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2) - 0xdc00);
+                p += 6;
+            }
+            feed(c, out, utf8(cp, out));
+            continue;
+        }
+        default:
+            out[0] = bs[1]; /* '"', '\\' and '/' stand for themselves */
+        }
+        feed(c, out, n);
+        p = bs + 2;
+    }
+}
+
+uint64_t rt_prefix_seed(const char *model, size_t len)
+{
+    return hash64(model, model != NULL ? len : 0, UINT64_C(0x70726566697831));
+}
+
+size_t rt_prefix_hash(const char *body, const struct rt_extract *ex, size_t block_chars,
+                      uint64_t seed, uint64_t *out, size_t max, struct rt_prefix_text *info)
+{
+    static const unsigned char nl = '\n';
+    struct chain c;
+
+    c.bc = block_chars;
+    c.fill = 0;
+    c.h = c.seed = seed;
+    c.out = out;
+    c.max = max;
+    c.n = 0;
+    c.text = 0;
+    c.head = seed;
+    c.head_set = false;
+    *info = (struct rt_prefix_text){0, 0, seed};
+    if (!ex->json_ok || body == NULL || block_chars < RT_PREFIX_MIN_BLOCK_CHARS ||
+        block_chars > RT_PREFIX_MAX_BLOCK_CHARS)
+        return 0;
+    bool in_message = false;
+    for (size_t i = 0; i < ex->n_spans; i++) {
+        const struct rt_extract_span *s = &ex->spans[i];
+        const unsigned char *raw = (const unsigned char *)body + s->off;
+        if (s->kind == RT_EXTRACT_SPAN_ROLE) {
+            if (in_message)
+                feed(&c, &nl, 1); /* end of the previous message */
+            feed_json_string(&c, raw, s->len);
+            feed(&c, &nl, 1);
+            in_message = true;
+        } else if (s->kind == RT_EXTRACT_SPAN_PROMPT) {
+            if (i > 0)
+                feed(&c, &nl, 1);
+            feed_json_string(&c, raw, s->len);
+        } else {
+            feed_json_string(&c, raw, s->len);
+            in_message = true;
+        }
+    }
+    if (in_message)
+        feed(&c, &nl, 1);
+    info->text_bytes = c.text;
+    info->nblocks = c.n;
+    info->head = c.head_set ? c.head : (c.fill > 0 ? hash64(c.blk, c.fill, seed) : seed);
+    return c.n < max ? c.n : max;
+}
