@@ -304,6 +304,10 @@ class TimingTests(MockTestCase):
         m = self.metrics(mock)
         self.assertEqual(m['vllm:gpu_cache_usage_perc{model_name="model-1"}'], 1.0)
         self.assertGreater(m['mock:kv_cache_evictions_total{model_name="model-1"}'], 0)
+        # The cache's size in vLLM's info metric (what the babysitter turns into
+        # load.kv_capacity_tokens).
+        self.assertEqual(m['vllm:cache_config_info{block_size="16",cache_dtype="auto",'
+                           'enable_prefix_caching="True",engine="0",num_gpu_blocks="40"}'], 1)
 
     def test_batch_limit_queues_fifo(self):
         # Each request decodes 10 tokens at 50 ms: ~0.45 s. One runs at a time.

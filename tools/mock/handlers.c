@@ -598,7 +598,7 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
     s->seeds = xcalloc(cfg->nmodels, sizeof(*s->seeds));
     for (size_t i = 0; i < cfg->nmodels; i++)
         s->seeds[i] = hash64_str(cfg->model_ids[i]);
-    mock_metrics_init(&s->metrics, cfg->model_ids, cfg->nmodels);
+    mock_metrics_init(&s->metrics, cfg->model_ids, cfg->nmodels, cfg->block_size);
     s->rng = splitmix((uint64_t)cfg->seed);
     s->started = (long long)time(NULL);
     buf_init(&s->text, MAX_PROMPT_BYTES);

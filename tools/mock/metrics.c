@@ -8,10 +8,11 @@
 #include "engine.h"
 #include "xalloc.h"
 
-void mock_metrics_init(struct mock_metrics *m, char *const *ids, size_t n)
+void mock_metrics_init(struct mock_metrics *m, char *const *ids, size_t n, int block_size)
 {
     m->models = xcalloc(n, sizeof(*m->models));
     m->nmodels = n;
+    m->block_size = block_size;
     for (size_t i = 0; i < n; i++) {
         struct buf labels;
         buf_init(&labels, BUF_UNLIMITED);
@@ -30,6 +31,22 @@ void mock_metrics_close(struct mock_metrics *m)
     free(m->models);
     m->models = NULL;
     m->nmodels = 0;
+}
+
+/* vLLM's CacheConfig as an info gauge, its labels in vLLM's (sorted) order and Python's
+ * spelling of the values; only the fields that mean something for the mock. */
+static void cache_config_info(struct buf *out, int block_size, size_t num_gpu_blocks)
+{
+    struct buf lab;
+
+    buf_init(&lab, 256);
+    buf_appendf(&lab,
+                "block_size=\"%d\",cache_dtype=\"auto\",enable_prefix_caching=\"True\","
+                "engine=\"0\",num_gpu_blocks=\"%zu\"",
+                block_size, num_gpu_blocks);
+    prom_family(out, "vllm:cache_config_info", "gauge", "Information of the LLMEngine CacheConfig");
+    prom_sample(out, "vllm:cache_config_info", buf_cstr(&lab), 1);
+    buf_free(&lab);
 }
 
 static void engine_metrics(struct buf *out, const char *labels, const struct mock_engine_stats *st)
@@ -64,6 +81,7 @@ void mock_metrics_write(struct buf *out, const struct mock_metrics *m,
 {
     struct buf lab;
 
+    cache_config_info(out, m->block_size, st->kv_capacity);
     engine_metrics(out, m->nmodels > 0 ? m->models[0].labels : "", st);
     buf_init(&lab, BUF_UNLIMITED);
     prom_family(out, "vllm:request_success_total", "counter",
