@@ -156,7 +156,8 @@ class BabysitterTest(svclib.ProcTestCase):
         child_log = os.path.join(self.tmpdir, "child.log")
         bs = self.start_babysitter(self.mock_config(
             "bs-a", p, reg, babysitter="log_file = %s\n" % toml_str(child_log),
-            extra='[metadata]\ncache_type = "paged"\ntype = "command"\n'))
+            extra='args = ["--kv-blocks", "300", "--block-size", "32"]\n'
+                  '[metadata]\ncache_type = "paged"\ntype = "command"\n'))
         self.assertEqual(bs.port, p + 1)
         self.wait_ready(bs)
         svclib.wait_until(lambda: self.record(reg, "bs-a-server"), 5, what="-server record")
@@ -187,9 +188,15 @@ class BabysitterTest(svclib.ProcTestCase):
         # Heartbeats carry the load scraped from the mock's vLLM-style /metrics.
         load = svclib.wait_until(lambda: (self.record(reg, "bs-a-server") or {}).get("load"), 5,
                                  what="load in the -server record")
-        self.assertEqual(set(load), {"in_flight", "kv_usage", "running", "updated", "waiting"})
+        self.assertEqual(set(load), {"block_size", "in_flight", "kv_capacity_tokens", "kv_usage",
+                                     "running", "updated", "waiting"})
         self.assertEqual(load["in_flight"], load["running"] + load["waiting"])
         self.assertLessEqual(abs(load["updated"] - time.time()), 10)
+        # The KV cache's size (vllm:cache_config_info: num_gpu_blocks x block_size) reaches the
+        # registry's listing, which is what routers read.
+        listed = [r for r in reg.get("/services").json()["services"] if r["name"] == "bs-a-server"]
+        self.assertEqual((listed[0]["load"]["kv_capacity_tokens"], listed[0]["load"]["block_size"]),
+                         (300 * 32, 32))
         # /health, /info, /models.
         h = bs.get("/health")
         self.assertEqual(h.status, 200)

@@ -1,6 +1,6 @@
 /* Unit tests for babysitter/scrape: vLLM's Prometheus exposition (HELP/TYPE lines, labels,
- * several label sets, both KV-cache metric names), garbage lines, and servers without vLLM
- * metrics. */
+ * several label sets, both KV-cache metric names, the cache size from cache_config_info's
+ * labels), garbage lines, and servers without vLLM metrics. */
 #include "scrape.h"
 
 #include <stdlib.h>
@@ -60,6 +60,55 @@ TEST(vllm_v0_exposition)
     ASSERT_EQ(l.running, 3);
     ASSERT_EQ(l.waiting, 2);
     ASSERT_EQ(l.kv_usage * 10000, 4375);
+    ASSERT_TRUE(l.has_capacity);
+    ASSERT_EQ(l.kv_capacity_tokens, 7861 * 16);
+    ASSERT_EQ(l.block_size, 16);
+}
+
+/* vLLM V1 with two data-parallel engines, each with its own cache (infini-mock writes the same
+ * label set with engine="0"). */
+TEST(cache_config_of_engines_adds_up)
+{
+    const char text[] =
+        "# HELP vllm:cache_config_info Information of the LLMEngine CacheConfig\n"
+        "# TYPE vllm:cache_config_info gauge\n"
+        "vllm:cache_config_info{block_size=\"16\",cache_dtype=\"auto\","
+        "enable_prefix_caching=\"True\",engine=\"0\",num_gpu_blocks=\"1000\"} 1.0\n"
+        "vllm:cache_config_info{num_gpu_blocks=\"500\", engine=\"1\",block_size=\"16\"} 1.0\n";
+    struct bs_load l;
+
+    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l)); /* the size alone is load enough */
+    ASSERT_FALSE(l.has_running || l.has_waiting || l.has_kv);
+    ASSERT_TRUE(l.has_capacity);
+    ASSERT_EQ(l.kv_capacity_tokens, 1500 * 16);
+    ASSERT_EQ(l.block_size, 16);
+}
+
+TEST(cache_config_without_figures_is_skipped)
+{
+    const char text[] =
+        "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"None\"} 1.0\n"
+        "vllm:cache_config_info{num_gpu_blocks=\"100\"} 1.0\n"
+        "vllm:cache_config_info{block_size=\"0\",num_gpu_blocks=\"100\"} 1.0\n"
+        "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"-5\"} 1.0\n"
+        "vllm:cache_config_info{block_size=\"16x\",num_gpu_blocks=\"100\"} 1.0\n"
+        "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"100\"\n" /* unterminated */
+        "vllm:cache_config_info{block_size=\"16\",num_gpu_blocks=\"100\"} x\n"
+        "vllm:cache_config_info 1.0\n"
+        "vllm:num_requests_running 2\n";
+    struct bs_load l;
+
+    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_EQ(l.running, 2);
+    ASSERT_FALSE(l.has_capacity);
+    cJSON *o = bs_scrape_load_json(&l, 5);
+    ASSERT_NULL(cJSON_GetObjectItemCaseSensitive(o, "kv_capacity_tokens"));
+    cJSON_Delete(o);
+    /* A label value holding an escaped quote and a brace does not end the set early. */
+    const char odd[] = "vllm:cache_config_info{model=\"a\\\"}\",block_size=\"32\","
+                       "num_gpu_blocks=\"10\"} 1\n";
+    ASSERT_TRUE(bs_scrape_parse(odd, strlen(odd), &l));
+    ASSERT_EQ(l.kv_capacity_tokens, 320);
 }
 
 TEST(label_sets_are_summed_and_kv_averaged)
@@ -148,8 +197,17 @@ TEST(load_json_shape)
     ASSERT_STR_EQ(s, "{\"in_flight\":3,\"running\":0,\"updated\":10,\"waiting\":3}");
     free(s);
     cJSON_Delete(o);
+    ASSERT_TRUE(bs_scrape_parse(vllm_v0, strlen(vllm_v0), &l));
+    o = bs_scrape_load_json(&l, 10);
+    s = json_print_str(o);
+    ASSERT_STR_EQ(s, "{\"block_size\":16,\"in_flight\":5,\"kv_capacity_tokens\":125776,"
+                     "\"kv_usage\":0.4375,\"running\":3,\"updated\":10,\"waiting\":2}");
+    free(s);
+    cJSON_Delete(o);
 }
 
-HARNESS_MAIN(CASE(vllm_v0_exposition), CASE(label_sets_are_summed_and_kv_averaged),
-             CASE(old_kv_name_alone), CASE(garbage_lines_are_skipped),
-             CASE(no_vllm_metrics_means_no_load), CASE(kv_usage_is_clamped), CASE(load_json_shape))
+HARNESS_MAIN(CASE(vllm_v0_exposition), CASE(cache_config_of_engines_adds_up),
+             CASE(cache_config_without_figures_is_skipped),
+             CASE(label_sets_are_summed_and_kv_averaged), CASE(old_kv_name_alone),
+             CASE(garbage_lines_are_skipped), CASE(no_vllm_metrics_means_no_load),
+             CASE(kv_usage_is_clamped), CASE(load_json_shape))
