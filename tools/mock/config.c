@@ -24,6 +24,11 @@ static const struct cli_opt mock_config_opts[] = {
     {"block-size", CLI_INT, F(block_size), "16", NULL, "tokens per KV cache block", 1, 4096},
     {"kv-blocks", CLI_INT, F(kv_blocks), "2048", NULL, "prefix cache capacity in blocks", 1,
      MOCK_KVCACHE_MAX_BLOCKS},
+    {"cache-type", CLI_STR, F(cache_type), "paged", NULL,
+     "paged (one shared LRU block pool) or static (a KV buffer per batch slot; a simulation)", 0,
+     0},
+    {"max-cache-len", CLI_INT, F(max_cache_len), "32768", NULL,
+     "static cache: tokens (prompt + output) one batch slot holds", 1, 16777216},
     {"prefill-tok-per-s", CLI_DOUBLE, F(prefill_tok_per_s), "8000", NULL,
      "uncached prompt tokens prefilled per second", 1e-3, 1e15},
     {"decode-ms-per-token", CLI_DOUBLE, F(decode_ms_per_token), "5", NULL,
@@ -93,6 +98,15 @@ int mock_config_parse(struct mock_config *cfg, int argc, char **argv, struct err
     int rc = cli_parse(mock_config_opts, cfg, argc, argv, &mock_config_info, NULL, err);
     if (rc != 0)
         return rc;
+    if (strcmp(cfg->cache_type, "paged") != 0 && strcmp(cfg->cache_type, "static") != 0) {
+        err_set(err, 0, 0, "--cache-type: '%s' is neither paged nor static", cfg->cache_type);
+        return SVC_EBADCONFIG;
+    }
+    if (strcmp(cfg->cache_type, "static") == 0 && cfg->max_cache_len < cfg->block_size) {
+        err_set(err, 0, 0, "--max-cache-len %d is less than one block (--block-size %d)",
+                cfg->max_cache_len, cfg->block_size);
+        return SVC_EBADCONFIG;
+    }
     return split_models(cfg, err);
 }
 

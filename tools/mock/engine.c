@@ -11,6 +11,7 @@
 
 #include "kvcache.h"
 #include "prompt.h"
+#include "slotcache.h"
 #include "xalloc.h"
 
 /* Below this a delay is no delay: the job moves on synchronously. */
@@ -27,6 +28,7 @@ struct mock_engine {
     uv_timer_t timer;
     struct mock_engine_params p;
     struct mock_kvcache *cache;
+    struct mock_slotcache *slots; /* the static cache instead of `cache`, else NULL */
     size_t block_chars;
     struct mock_job **heap; /* min-heap on (deadline, seq) */
     size_t nheap, heap_cap;
@@ -192,6 +194,13 @@ static void release_hashes(struct mock_job *j)
     j->nhashes = 0;
 }
 
+static void release_slot(struct mock_engine *e, struct mock_job *j)
+{
+    if (j->slot >= 0)
+        mock_slotcache_release(e->slots, j->slot);
+    j->slot = -1;
+}
+
 static void schedule(struct mock_engine *e, double t);
 
 /* The job has produced its last token (or failed): it leaves the engine at time `t`. */
@@ -201,6 +210,7 @@ static void complete(struct mock_engine *e, struct mock_job *j, double t)
 
     heap_remove(e, j);
     release_hashes(j);
+    release_slot(e, j);
     j->state = MOCK_JOB_DONE;
     j->done_ms = t;
     e->active--;
@@ -229,7 +239,10 @@ static void schedule_decode(struct mock_engine *e, struct mock_job *j, double t)
 
 static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
 {
-    mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
+    if (e->slots != NULL)
+        mock_slotcache_store(e->slots, j->slot, j->hashes, j->nhashes);
+    else
+        mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
     release_hashes(j);
     e->prefilling = NULL;
     j->state = MOCK_JOB_DECODE;
@@ -245,7 +258,15 @@ static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
 /* Looks the job's blocks up and gives it the prefill unit; returns the prefill cost in ms. */
 static double begin_prefill(struct mock_engine *e, struct mock_job *j)
 {
-    size_t matched = mock_kvcache_match(e->cache, j->hashes, j->nhashes);
+    size_t matched;
+
+    if (e->slots != NULL) {
+        /* Admission keeps running jobs <= max_batch = slots, so one is free. */
+        j->slot = mock_slotcache_acquire(e->slots, j->hashes, j->nhashes, &matched);
+        SVC_ASSERT(j->slot >= 0);
+    } else {
+        matched = mock_kvcache_match(e->cache, j->hashes, j->nhashes);
+    }
     long long cached = (long long)matched * e->p.block_size;
 
     if (cached > j->prompt_tokens)
@@ -400,6 +421,11 @@ struct mock_engine *mock_engine_new(uv_loop_t *loop, const struct mock_engine_pa
     SVC_ASSERT(p->prefill_tok_per_s > 0 && p->decode_ms_per_token >= 0);
     e->loop = loop;
     e->p = *p;
+    if (p->cache_type == MOCK_CACHE_STATIC) {
+        SVC_ASSERT(p->max_cache_len >= (size_t)p->block_size);
+        e->slots =
+            mock_slotcache_new((size_t)p->max_batch, p->max_cache_len / (size_t)p->block_size);
+    }
     e->cache = mock_kvcache_new(p->kv_blocks);
     e->block_chars = (size_t)p->block_size * (size_t)p->chars_per_token;
     e->armed_at = -1;
@@ -414,6 +440,7 @@ static void on_closed(uv_handle_t *h)
     struct mock_engine *e = h->data;
 
     mock_kvcache_free(e->cache);
+    mock_slotcache_free(e->slots);
     free(e->heap);
     free(e);
 }
@@ -433,6 +460,7 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
     SVC_ASSERT(j->state == MOCK_JOB_NEW && j->max_tokens >= 1 && j->cb != NULL);
     j->heap_index = NOT_IN_HEAP;
     j->seq = e->next_seq++;
+    j->slot = -1;
     j->prompt_tokens = mock_prompt_tokens(len, e->p.chars_per_token);
     j->submit_ms = mock_engine_now_ms();
     j->hashes = n <= 4 ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
@@ -450,6 +478,12 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
         return 1;
     rearm(e);
     return 0;
+}
+
+bool mock_engine_fits(const struct mock_engine *e, int prompt_tokens, int max_tokens)
+{
+    return e->slots == NULL ||
+           (long long)prompt_tokens + max_tokens <= (long long)e->p.max_cache_len;
 }
 
 void mock_engine_cancel(struct mock_engine *e, struct mock_job *j)
@@ -482,6 +516,7 @@ void mock_engine_cancel(struct mock_engine *e, struct mock_job *j)
         break;
     }
     release_hashes(j);
+    release_slot(e, j);
     j->state = MOCK_JOB_DONE;
     j->done_ms = now;
     e->active--;
@@ -509,15 +544,17 @@ bool mock_engine_is_stopping(const struct mock_engine *e)
 
 void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats *out)
 {
+    const struct mock_slotcache *sc = e->slots;
+
     *out = (struct mock_engine_stats){
         .running = e->running,
         .waiting = e->waiting.len,
         .active = e->active,
-        .kv_used = mock_kvcache_used(e->cache),
-        .kv_capacity = mock_kvcache_capacity(e->cache),
+        .kv_used = sc != NULL ? mock_slotcache_used(sc) : mock_kvcache_used(e->cache),
+        .kv_capacity = sc != NULL ? mock_slotcache_capacity(sc) : mock_kvcache_capacity(e->cache),
         .queries_tokens = e->queries,
         .hits_tokens = e->hits,
-        .evictions = mock_kvcache_evictions(e->cache),
+        .evictions = sc != NULL ? mock_slotcache_evictions(sc) : mock_kvcache_evictions(e->cache),
     };
 }
 

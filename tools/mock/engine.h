@@ -10,12 +10,16 @@
  *  3. At the end of prefill its full blocks are inserted into the LRU cache and token 1 is
  *     emitted (TTFT = queue wait + prefill wait + prefill time); tokens 2..max_tokens follow
  *     every decode_ms_per_token, concurrently with other jobs; the last one frees the slot.
+ * With cache_type MOCK_CACHE_STATIC, steps 2 and 3 use the job's batch slot instead of the
+ * shared LRU cache: the lookup takes the free slot holding the longest prefix of the prompt
+ * (tools/mock/slotcache), and the end of prefill makes the prompt that slot's resident sequence.
  * Time is virtual (milliseconds on the monotonic clock; each event happens at its scheduled
  * time even when its timer fires late) and driven by one libuv timer for the whole engine, so
  * jobs own no handles and can be freed synchronously. When nothing has to wait (free slot and
  * prefill unit, negligible prefill cost, no decode delay) a job completes inside
  * mock_engine_submit without touching the timer.
- * Depends on libuv, common/xalloc and tools/mock/kvcache. Single-threaded (the loop thread). */
+ * Depends on libuv, common/xalloc and tools/mock/{kvcache,slotcache}. Single-threaded (the loop
+ * thread). */
 #ifndef SVC_TOOLS_MOCK_ENGINE_H
 #define SVC_TOOLS_MOCK_ENGINE_H
 
@@ -28,13 +32,20 @@
 struct mock_engine;
 struct mock_job;
 
+enum mock_cache_type {
+    MOCK_CACHE_PAGED,  /* one LRU pool of kv_blocks blocks shared by all (tools/mock/kvcache) */
+    MOCK_CACHE_STATIC, /* max_batch slots of max_cache_len tokens (tools/mock/slotcache) */
+};
+
 struct mock_engine_params {
-    int block_size;             /* tokens per KV block, >= 1 */
-    int chars_per_token;        /* prompt bytes per token, >= 1 */
-    size_t kv_blocks;           /* cache capacity in blocks, 1..MOCK_KVCACHE_MAX_BLOCKS */
-    double prefill_tok_per_s;   /* uncached prompt tokens per second, > 0 */
-    double decode_ms_per_token; /* >= 0 */
-    int max_batch;              /* jobs admitted at once, >= 1 */
+    int block_size;                  /* tokens per KV block, >= 1 */
+    int chars_per_token;             /* prompt bytes per token, >= 1 */
+    size_t kv_blocks;                /* paged: capacity in blocks, 1..MOCK_KVCACHE_MAX_BLOCKS */
+    enum mock_cache_type cache_type; /* paged (the default, 0) or static */
+    size_t max_cache_len;            /* static: tokens per slot (prompt + output), >= block_size */
+    double prefill_tok_per_s;        /* uncached prompt tokens per second, > 0 */
+    double decode_ms_per_token;      /* >= 0 */
+    int max_batch;                   /* jobs admitted at once, >= 1 (static: the slots) */
 };
 
 enum mock_job_state {
@@ -74,6 +85,7 @@ struct mock_job {
 
     /* Engine-private. */
     uint64_t seq;
+    int slot; /* static cache: the slot held from prefill on; -1 = none */
     size_t heap_index;
     double deadline, first_at;
     struct mock_job *prev, *next; /* wait or prefill FIFO */
@@ -106,6 +118,9 @@ void mock_engine_free(struct mock_engine *e);
  * (callbacks follow; job->emitted may already be > 0 and the caller should look at it now).
  * Tokens: ceil(len / chars_per_token). */
 int mock_engine_submit(struct mock_engine *e, struct mock_job *job, const char *text, size_t len);
+/* Whether a sequence of `prompt_tokens` + `max_tokens` fits the cache: always with the paged
+ * cache (it keeps what fits), with the static cache when it fits one slot (max_cache_len). */
+bool mock_engine_fits(const struct mock_engine *e, int prompt_tokens, int max_tokens);
 /* Withdraws a job in any state at once, releasing its batch slot, prefill unit and queue
  * position, and drops any pending callback. No-op for jobs that are NEW or already cancelled.
  * Safe inside callbacks (including the job's own). */

@@ -406,6 +406,23 @@ static int gen_args_fast(struct mock_server *s, struct http_request *req, bool c
     return model_index(s, a->model); /* unknown: the cJSON path words the 404 */
 }
 
+/* A static cache holds a sequence only up to --max-cache-len tokens: a longer one gets 400, as
+ * a real engine answers a request beyond its context length. */
+static bool fits_cache(struct mock_server *s, struct http_request *req, int max_tokens)
+{
+    int prompt = mock_prompt_tokens(s->text.len, s->cfg->chars_per_token);
+    char msg[256];
+
+    if (mock_engine_fits(s->engine, prompt, max_tokens))
+        return true;
+    snprintf(msg, sizeof(msg),
+             "This model's maximum context length is %d tokens. However, you requested %lld "
+             "tokens (%d in the messages, %d in the completion).",
+             s->cfg->max_cache_len, (long long)prompt + max_tokens, prompt, max_tokens);
+    reply_error(req, 400, "context_length_exceeded", msg);
+    return false;
+}
+
 static void handle_generation(struct mock_server *s, struct http_request *req,
                               enum mock_render_api api)
 {
@@ -420,6 +437,9 @@ static void handle_generation(struct mock_server *s, struct http_request *req,
     int model = gen_args_fast(s, req, chat, &a);
     if (model < 0 && (model = gen_args_slow(s, req, chat, &a)) < 0)
         return;
+    int max_tokens = a.max_given ? a.max_tokens : cfg->max_tokens_default;
+    if (!fits_cache(s, req, max_tokens))
+        return;
     s->requests++;
     struct gen *g = xcalloc(1, sizeof(*g));
     g->s = s;
@@ -432,7 +452,7 @@ static void handle_generation(struct mock_server *s, struct http_request *req,
     g->reply.id = ++s->next_id;
     g->reply.created = (long long)time(NULL);
     g->reply.finish_reason = a.max_given ? "length" : "stop";
-    g->job.max_tokens = a.max_given ? a.max_tokens : cfg->max_tokens_default;
+    g->job.max_tokens = max_tokens;
     g->job.want_tokens = a.stream;
     g->job.fail = cfg->fail_rate > 0 && rng_next(s) < cfg->fail_rate;
     g->job.stall_ms = (uint64_t)cfg->stall_ms;
@@ -587,6 +607,8 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
         .block_size = cfg->block_size,
         .chars_per_token = cfg->chars_per_token,
         .kv_blocks = (size_t)cfg->kv_blocks,
+        .cache_type = strcmp(cfg->cache_type, "static") == 0 ? MOCK_CACHE_STATIC : MOCK_CACHE_PAGED,
+        .max_cache_len = (size_t)cfg->max_cache_len,
         .prefill_tok_per_s = cfg->prefill_tok_per_s,
         .decode_ms_per_token = cfg->decode_ms_per_token,
         .max_batch = cfg->max_batch,
