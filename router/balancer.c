@@ -1,21 +1,26 @@
 /* Routing policies over the per-model views. Depends on router/services, router/ring,
- * common/hash. */
+ * router/cache_aware, common/hash. */
 #include "balancer.h"
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "cache_aware.h"
 #include "err.h"
 #include "hash.h"
 #include "ring.h"
 #include "services.h"
+#include "xalloc.h"
 
-static const char *const policy_names[] = {"key-or-rr", "round-robin", "least-load", "key-hash"};
+static const char *const policy_names[] = {"key-or-rr", "round-robin", "least-load", "key-hash",
+                                           "cache-aware"};
+#define NPOLICIES (sizeof(policy_names) / sizeof(policy_names[0]))
 
 int rt_policy_parse(const char *s, enum rt_policy *out)
 {
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < (int)NPOLICIES; i++) {
         if (strcmp(s, policy_names[i]) == 0) {
             *out = (enum rt_policy)i;
             return 0;
@@ -26,7 +31,7 @@ int rt_policy_parse(const char *s, enum rt_policy *out)
 
 const char *rt_policy_name(enum rt_policy p)
 {
-    return (unsigned)p < 4 ? policy_names[p] : "unknown";
+    return (unsigned)p < NPOLICIES ? policy_names[p] : "unknown";
 }
 
 /* Per-pick state shared with the ring walk. */
@@ -152,8 +157,53 @@ static struct rt_instance *pick_by_key(struct pick_ctx *x, struct rt_model_view 
     return v->members[m];
 }
 
+/* The estimated-TTFT choice among the candidates under the load bound. */
+static struct rt_instance *pick_cache_aware(struct pick_ctx *x, struct rt_model_view *v,
+                                            const char **reason, struct rt_pick *out)
+{
+    const struct rt_pick_req *r = x->r;
+    struct rt_instance *stack[64];
+    struct rt_instance **cands = v->n <= 64 ? stack : xmalloc(v->n * sizeof(*cands));
+    size_t n = 0;
+    unsigned max_load = 0;
+
+    for (size_t i = 0; i < v->n; i++) {
+        if (candidate(x, v->members[i])) {
+            cands[n++] = v->members[i];
+            unsigned load = rt_instance_load(v->members[i], r->now_s);
+            max_load = load > max_load ? load : max_load;
+        }
+    }
+    struct rt_instance *inst = NULL;
+    if (n > 0) {
+        /* The bound matters only once some candidate reaches the floor. */
+        if (max_load >= r->load_floor) {
+            unsigned bound = load_bound(x, v);
+            size_t kept = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (rt_instance_load(cands[i], r->now_s) < bound)
+                    cands[kept++] = cands[i];
+            }
+            n = kept; /* never 0: the mean is below the bound */
+        }
+        struct rt_ca_choice c;
+        rt_cache_aware_choose(r->prefix, r->ca, r->car, cands, n, &c);
+        inst = cands[c.index];
+        *reason = c.reason;
+        out->cache_aware = true;
+        out->depth = c.depth;
+        out->est_s = c.est_s;
+        out->uncached_tokens = c.uncached_tokens;
+        snprintf(out->detail, sizeof(out->detail), "%u/%zu est=%.0fms", c.depth, r->car->nblocks,
+                 c.est_s * 1000.0);
+    }
+    if (cands != stack)
+        free(cands);
+    return inst;
+}
+
 static struct rt_instance *pick_policy(struct pick_ctx *x, struct rt_model_view *v,
-                                       const char **reason)
+                                       const char **reason, struct rt_pick *out)
 {
     const struct rt_pick_req *r = x->r;
     bool keyed = r->key != NULL && r->key_len > 0;
@@ -163,10 +213,17 @@ static struct rt_instance *pick_policy(struct pick_ctx *x, struct rt_model_view 
     switch (r->policy) {
     case RT_POLICY_KEY_OR_RR:
     case RT_POLICY_KEY_HASH:
+    case RT_POLICY_CACHE_AWARE:
         if (keyed) {
-            inst = pick_by_key(x, v, r->policy == RT_POLICY_KEY_OR_RR, &spilled);
+            inst = pick_by_key(x, v, r->policy != RT_POLICY_KEY_HASH, &spilled);
             *reason = spilled ? "key-spill" : "key-hash";
             return inst;
+        }
+        if (r->policy == RT_POLICY_CACHE_AWARE) {
+            if (r->prefix != NULL && r->ca != NULL && r->car != NULL)
+                return pick_cache_aware(x, v, reason, out);
+            *reason = "least-load"; /* nothing to match on (no prompt) */
+            return pick_least_load(x, v);
         }
         *reason = "round-robin";
         return pick_round_robin(x, v);
@@ -205,12 +262,14 @@ int rt_balancer_pick(struct rt_services *s, const struct rt_pick_req *r, struct 
 
     out->inst = NULL;
     out->reason[0] = '\0';
+    out->detail[0] = '\0';
+    out->cache_aware = false;
     if (v == NULL)
         return SVC_ENOROUTE;
     for (int pass = 0; pass < 2 && out->inst == NULL; pass++) {
         x.panic = pass == 1;
         x.klass = size_class(&x, v);
-        out->inst = pick_policy(&x, v, &reason);
+        out->inst = pick_policy(&x, v, &reason, out);
     }
     if (out->inst == NULL)
         return SVC_ENOROUTE;

@@ -31,7 +31,7 @@ static const struct cli_opt rt_options[] = {
     OPT("service-removal-grace-period", CLI_DOUBLE, removal_grace, "60", NULL,
         "seconds a vanished registry instance is kept", 0, 86400),
     OPT("policy", CLI_STR, policy_name, "key-or-rr", "INFINI_ROUTER_POLICY",
-        "key-or-rr | round-robin | least-load | key-hash", 0, 0),
+        "cache-aware | key-or-rr | round-robin | least-load | key-hash", 0, 0),
     OPT("hash-balance-factor", CLI_DOUBLE, balance_factor, "1.25", NULL,
         "bounded-load factor c: no instance above c x mean in-flight", 1, 100),
     OPT("hash-load-floor", CLI_INT, hash_load_floor, "8", NULL,
@@ -49,6 +49,29 @@ static const struct cli_opt rt_options[] = {
     OPT("cache-type-threshold", CLI_INT, cache_type_threshold, "51200",
         "CACHE_TYPE_ROUTING_THRESHOLD", "content bytes above which cache_type=static", 0,
         2147483647),
+    OPT("prefix-block-chars", CLI_INT, prefix_block_chars, "256", NULL,
+        "cache-aware: prompt bytes per prefix-index block", 16, 4096),
+    OPT("prefix-capacity-blocks", CLI_INT, prefix_capacity_blocks, "8192", NULL,
+        "cache-aware: blocks an instance holds when its engine reports no KV capacity", 1,
+        100000000),
+    OPT("prefix-index-max-bytes", CLI_INT, prefix_index_max_bytes, "67108864", NULL,
+        "cache-aware: memory cap of the prefix index", 65536, 2147483647),
+    OPT("prefix-affinity-blocks", CLI_INT, prefix_affinity_blocks, "8", NULL,
+        "cache-aware: leading blocks whose owner takes a prompt no instance holds", 1, 100000),
+    OPT("prefill-rate-default", CLI_DOUBLE, prefill_rate_default, "10000", NULL,
+        "cache-aware: prefill tokens/s assumed until an instance is measured", 1, 1e9),
+    OPT("cold-owner-slack", CLI_DOUBLE, cold_owner_slack, "0.5", NULL,
+        "cache-aware: extra wait, as a fraction of its own prefill, a prompt accepts to stay with "
+        "its owner or session",
+        0, 100),
+    OPT("session-header", CLI_STR, session_header, "X-Session-Id", NULL,
+        "cache-aware: request header naming a session (else the body's \"user\")", 0, 0),
+    OPT("session-from", CLI_STR, session_from, "header", NULL,
+        "cache-aware: header (header, else body user) | client-ip", 0, 0),
+    OPT("session-ttl", CLI_DOUBLE, session_ttl, "7200", NULL,
+        "cache-aware: seconds a session remembers its instance", 1, 31536000),
+    OPT("session-max", CLI_INT, session_max, "100000", NULL,
+        "cache-aware: sessions remembered at most", 16, 100000000),
     OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "30", NULL,
         "seconds in-flight requests get at shutdown", 0, 86400),
     OPT("api-keys", CLI_STR, api_keys, NULL, "INFINI_ROUTER_API_KEYS",
@@ -75,6 +98,10 @@ int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg
         return rc;
     if (rt_policy_parse(cfg->policy_name, &cfg->policy) < 0) {
         err_set(err, 0, 0, "--policy: unknown policy '%s'", cfg->policy_name);
+        return SVC_EBADCONFIG;
+    }
+    if (strcmp(cfg->session_from, "header") != 0 && strcmp(cfg->session_from, "client-ip") != 0) {
+        err_set(err, 0, 0, "--session-from: '%s' is not header or client-ip", cfg->session_from);
         return SVC_EBADCONFIG;
     }
     return 0;

@@ -30,11 +30,22 @@ struct rt_config {
     double proxy_timeout;      /* s, total per attempt incl. the streamed body */
     int max_body_bytes;
     int cache_type_threshold; /* content bytes */
-    double drain_timeout;     /* s */
-    char *api_keys;           /* comma-separated; empty = no client auth */
-    char *registry_token;     /* bearer token sent to the registry (reads need none) */
-    int upstream_idle;        /* idle keep-alive connections kept per instance */
-    double idle_timeout;      /* s, client keep-alive */
+    /* cache-aware routing (DESIGN.md section 4a) */
+    int prefix_block_chars;      /* bytes of canonical prompt text per index block */
+    int prefix_capacity_blocks;  /* per instance, until its engine reports its KV capacity */
+    int prefix_index_max_bytes;  /* memory cap of the whole index */
+    int prefix_affinity_blocks;  /* leading blocks that place a cold prompt */
+    double prefill_rate_default; /* tokens/s assumed for an instance not measured yet */
+    double cold_owner_slack;     /* see rt_ca_params.cold_slack */
+    char *session_header;        /* request header naming a session */
+    char *session_from;          /* "header" (header, else the body's "user") or "client-ip" */
+    double session_ttl;          /* s a session remembers its instance */
+    int session_max;             /* sessions remembered at most */
+    double drain_timeout;        /* s */
+    char *api_keys;              /* comma-separated; empty = no client auth */
+    char *registry_token;        /* bearer token sent to the registry (reads need none) */
+    int upstream_idle;           /* idle keep-alive connections kept per instance */
+    double idle_timeout;         /* s, client keep-alive */
     char *log_level;
     char *access_log;
 };

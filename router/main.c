@@ -12,8 +12,10 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "prefix_index.h"
 #include "router.h"
 #include "services.h"
+#include "session.h"
 #include "static_services.h"
 #include "wallclock.h"
 
@@ -38,6 +40,10 @@ static void on_cleanup(void *ud)
     rt->health = NULL;
     rt_services_free(rt->services);
     rt->services = NULL;
+    rt_prefix_index_free(rt->prefix);
+    rt->prefix = NULL;
+    rt_sessions_free(rt->sessions);
+    rt->sessions = NULL;
     http_fetch_free(rt->registry_fetch);
     rt->registry_fetch = NULL;
     http_fetch_free(rt->probe_fetch);
@@ -67,6 +73,11 @@ int main(int argc, char **argv)
     uv_loop_init(&loop);
     struct rt_router rt = {.loop = &loop, .cfg = &cfg, .start_time = wallclock_now()};
     rt.services = rt_services_new(&loop, (unsigned)cfg.upstream_idle);
+    if (cfg.policy == RT_POLICY_CACHE_AWARE) {
+        rt.prefix = rt_prefix_index_new((size_t)cfg.prefix_index_max_bytes);
+        rt.sessions = rt_sessions_new((size_t)cfg.session_max);
+        rt_services_use_prefix_index(rt.services, rt.prefix, (size_t)cfg.prefix_capacity_blocks);
+    }
     rt.metrics = rt_metrics_new();
     rt.registry_fetch = http_fetch_new(&loop, 2);
     rt.probe_fetch = http_fetch_new(&loop, 0);

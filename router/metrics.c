@@ -1,12 +1,14 @@
 /* Router metrics. Depends on common/prom, router/services. */
 #include "metrics.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
 #include "hash.h"
+#include "prefix_index.h"
 #include "prom.h"
 #include "router.h"
 #include "services.h"
@@ -218,6 +220,151 @@ static void write_instances(const struct rt_router *rt, struct buf *out)
         prom_label(&l, "instance", all[i]->name);
         prom_histogram_write(out, "infini_router_upstream_ttfb_seconds", l.data, &all[i]->ttfb);
     }
+    prom_family(out, "infini_router_ttft_seconds", "histogram",
+                "Request start to the first response body byte: for a stream, its first token.");
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_histogram_write(out, "infini_router_ttft_seconds", l.data, &all[i]->ttft);
+    }
+    buf_free(&l);
+}
+
+/* One gauge or counter sample per instance, read through `get`. */
+static void per_instance(struct buf *out, struct rt_instance *const *all, size_t n,
+                         const char *name, const char *type, const char *help,
+                         double (*get)(const struct rt_instance *))
+{
+    struct buf l;
+
+    buf_init(&l, 4096);
+    prom_family(out, name, type, help);
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_sample(out, name, l.data, get(all[i]));
+    }
+    buf_free(&l);
+}
+
+static double get_rate(const struct rt_instance *i)
+{
+    return i->prefill_rate;
+}
+static double get_pending(const struct rt_instance *i)
+{
+    return i->pending_prefill;
+}
+static double get_predicted(const struct rt_instance *i)
+{
+    return (double)i->predicted_cached;
+}
+static double get_actual(const struct rt_instance *i)
+{
+    return (double)i->actual_cached;
+}
+static double get_false_hits(const struct rt_instance *i)
+{
+    return (double)i->false_hits;
+}
+
+/* Cache-aware routing: what the index holds and how well it predicts. */
+static void write_cache_aware(const struct rt_router *rt, struct buf *out)
+{
+    size_t n;
+    struct rt_instance *const *all = rt_services_all(rt->services, &n);
+    struct rt_prefix_stats st;
+    struct buf l;
+
+    per_instance(out, all, n, "infini_router_prefill_tokens_per_second", "gauge",
+                 "Prefill rate learned from the instance's streamed requests (0 = not yet).",
+                 get_rate);
+    per_instance(out, all, n, "infini_router_pending_prefill_tokens", "gauge",
+                 "Estimated prompt tokens sent to the instance whose first token is not back.",
+                 get_pending);
+    per_instance(out, all, n, "infini_router_prefix_predicted_cached_tokens_total", "counter",
+                 "Cached prompt tokens the prefix index predicted, for responses with usage.",
+                 get_predicted);
+    per_instance(out, all, n, "infini_router_prefix_actual_cached_tokens_total", "counter",
+                 "Cached prompt tokens the engine reported for the same responses.", get_actual);
+    per_instance(out, all, n, "infini_router_prefix_false_hits_total", "counter",
+                 "Responses whose cached tokens fell short of the prediction by over a block.",
+                 get_false_hits);
+    if (rt->prefix == NULL)
+        return;
+    rt_prefix_index_stats(rt->prefix, &st);
+    prom_family(out, "infini_router_prefix_index_blocks", "gauge",
+                "Prompt blocks the prefix index holds, per instance.");
+    buf_init(&l, 4096);
+    for (size_t i = 0; i < n; i++) {
+        buf_reset(&l);
+        prom_label(&l, "instance", all[i]->name);
+        prom_sample(out, "infini_router_prefix_index_blocks", l.data,
+                    (double)rt_prefix_index_member_blocks(rt->prefix, all[i]->prefix_member));
+    }
+    buf_free(&l);
+    prom_family(out, "infini_router_prefix_index_bytes", "gauge", "Memory of the prefix index.");
+    prom_sample(out, "infini_router_prefix_index_bytes", NULL, (double)st.bytes);
+    prom_family(out, "infini_router_prefix_index_evictions_total", "counter",
+                "Blocks dropped for an instance's capacity or the index's memory cap.");
+    prom_sample(out, "infini_router_prefix_index_evictions_total", NULL, (double)st.evictions);
+}
+
+/* Routing decisions by policy and reason, summed from the request series (no cost per
+ * request): the reason is the route label without "retry" and the size class. */
+static void write_decisions(const struct rt_metrics *m, struct buf *out)
+{
+    struct {
+        char label[96];
+        uint64_t count;
+    } seen[64];
+    size_t nseen = 0;
+    struct buf l;
+
+    for (size_t i = 0; i < m->nreq; i++) {
+        char label[96];
+        const char *r = m->req[i]->route;
+        size_t at = 0;
+        /* "<policy> [retry ][panic ][size-<class> ]<reason>" -> "<policy> <reason>" */
+        for (const char *w = r; *w != '\0';) {
+            const char *sp = strchr(w, ' ');
+            size_t len = sp != NULL ? (size_t)(sp - w) : strlen(w);
+            bool skip = w != r &&
+                        ((len == 5 && strncmp(w, "retry", 5) == 0) ||
+                         (len == 5 && strncmp(w, "panic", 5) == 0) || strncmp(w, "size-", 5) == 0);
+            if (!skip && at + len + 1 < sizeof(label)) {
+                if (at > 0)
+                    label[at++] = ' ';
+                memcpy(label + at, w, len);
+                at += len;
+            }
+            w = sp != NULL ? sp + 1 : w + len;
+        }
+        label[at] = '\0';
+        size_t k = 0;
+        while (k < nseen && strcmp(seen[k].label, label) != 0)
+            k++;
+        if (k == nseen) {
+            if (nseen == sizeof(seen) / sizeof(seen[0]))
+                continue;
+            snprintf(seen[nseen].label, sizeof(seen[nseen].label), "%s", label);
+            seen[nseen++].count = 0;
+        }
+        seen[k].count += m->req[i]->count;
+    }
+    prom_family(out, "infini_router_route_decisions_total", "counter",
+                "Requests by routing policy and reason (the X-Infini-Route reason).");
+    buf_init(&l, 1024);
+    for (size_t k = 0; k < nseen; k++) {
+        const char *sp = strchr(seen[k].label, ' ');
+        char policy[32];
+        size_t pl = sp != NULL ? (size_t)(sp - seen[k].label) : strlen(seen[k].label);
+        snprintf(policy, sizeof(policy), "%.*s", (int)pl, seen[k].label);
+        buf_reset(&l);
+        prom_label(&l, "policy", policy);
+        prom_label(&l, "reason", sp != NULL ? sp + 1 : "none");
+        prom_sample(out, "infini_router_route_decisions_total", l.data, (double)seen[k].count);
+    }
     buf_free(&l);
 }
 
@@ -232,7 +379,9 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
         prom_family(out, counter_info[c].name, "counter", counter_info[c].help);
         prom_sample(out, counter_info[c].name, NULL, (double)m->counters[c]);
     }
+    write_decisions(m, out);
     prom_family(out, "infini_router_in_flight", "gauge", "Proxied requests in progress.");
     prom_sample(out, "infini_router_in_flight", NULL, rt->in_flight);
     write_instances(rt, out);
+    write_cache_aware(rt, out);
 }

@@ -11,7 +11,18 @@
 #include <stdint.h>
 #include <string.h>
 
-enum key_id { K_OTHER, K_MODEL, K_KEY, K_STREAM, K_MESSAGES, K_PROMPT, K_ROLE, K_CONTENT, K_TEXT };
+enum key_id {
+    K_OTHER,
+    K_MODEL,
+    K_KEY,
+    K_USER,
+    K_STREAM,
+    K_MESSAGES,
+    K_PROMPT,
+    K_ROLE,
+    K_CONTENT,
+    K_TEXT
+};
 
 /* Which field the recorded spans belong to; "messages" takes precedence over "prompt". */
 enum span_src { SRC_NONE, SRC_PROMPT, SRC_MESSAGES };
@@ -293,6 +304,8 @@ static enum key_id key_lookup(const struct jstr *k)
         return K_MODEL;
     if (IS("prompt_cache_key"))
         return K_KEY;
+    if (IS("user"))
+        return K_USER;
     if (IS("stream"))
         return K_STREAM;
     if (IS("messages"))
@@ -611,6 +624,11 @@ static bool top_member(struct scan *s, enum key_id key, void *ctx)
         ok = take_string(s, o->key, sizeof(o->key), &o->key_len, &o->has_key, &o->key_too_long);
         o->has_key = o->has_key && o->key_len > 0;
         return ok;
+    case K_USER:
+        ok =
+            take_string(s, o->user, sizeof(o->user), &o->user_len, &o->has_user, &o->user_too_long);
+        o->has_user = o->has_user && o->user_len > 0;
+        return ok;
     case K_STREAM:
         o->stream = peek(s) == 't';
         return skip_value(s);
@@ -632,6 +650,9 @@ static void clear(struct rt_extract *out)
     out->has_key = out->key_too_long = false;
     out->key[0] = '\0';
     out->key_len = 0;
+    out->has_user = out->user_too_long = false;
+    out->user[0] = '\0';
+    out->user_len = 0;
     out->stream = false;
     out->content_bytes = 0;
     out->n_spans = 0;

@@ -1,9 +1,9 @@
 /* What the router needs from an OpenAI-style request body, found in one validating pass over
  * the bytes without building a tree or copying the body: the top-level "model",
- * "prompt_cache_key" and "stream", the decoded size of the prompt text (reference §2.5.1 item 3)
- * and where the prompt text pieces lie, for prefix hashing. Unlike the reference, each field is
- * judged on its own (a token-id prompt or a numeric prompt_cache_key does not lose the model).
- * Depends on libc only. */
+ * "prompt_cache_key", "user" and "stream", the decoded size of the prompt text (reference §2.5.1
+ * item 3) and where the prompt text pieces lie, for prefix hashing. Unlike the reference, each
+ * field is judged on its own (a token-id prompt or a numeric prompt_cache_key does not lose the
+ * model). Depends on libc only. */
 #ifndef SVC_ROUTER_MODEL_EXTRACT_H
 #define SVC_ROUTER_MODEL_EXTRACT_H
 
@@ -48,6 +48,13 @@ struct rt_extract {
     bool key_too_long;
     char key[RT_EXTRACT_KEY_MAX];
     size_t key_len;
+
+    /* Top-level "user" (the OpenAI end-user id, a session for affinity) when it is a non-empty
+     * string; same rules as prompt_cache_key. */
+    bool has_user;
+    bool user_too_long;
+    char user[RT_EXTRACT_KEY_MAX];
+    size_t user_len;
 
     /* Top-level "stream" is the literal true. */
     bool stream;

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "feedback.h"
 #include "headers.h"
 #include "http_reply.h"
 #include "http_server.h"
@@ -51,8 +52,11 @@ struct transfer {
     size_t bytes_out;
     const char *method; /* static, from llhttp */
     char path[256];
-    char route[96];
+    char route[160];      /* X-Infini-Route and the access log: "<policy> <reason> <detail>" */
+    char route_label[96]; /* the metric label: without the per-request detail */
     char instance[128];
+    bool first_byte;
+    struct rt_feedback fb;
     /* Last: the transfer is zeroed only up to here (the extraction initialises itself, and
      * clearing its 4 KB of spans cost more than the rest of a small request's bookkeeping). */
     struct rt_extract ex;
@@ -73,6 +77,7 @@ static void attempt(struct transfer *t);
 
 static void release_slot(struct transfer *t)
 {
+    rt_feedback_detach(&t->fb);
     if (t->inst == NULL)
         return;
     SVC_ASSERT(t->inst->in_flight > 0);
@@ -100,7 +105,7 @@ static void finish(struct transfer *t, int status)
     release_slot(t);
     double ms = (double)(uv_hrtime() - t->start_ns) / 1e6;
     rt_metrics_request(t->rt->metrics, served_model(t), t->instance[0] ? t->instance : NULL, status,
-                       t->route);
+                       t->route_label);
     if (log_access_enabled())
         log_access("method=%s path=%s status=%d instance=%s route=\"%s\" attempts=%zu bytes=%zu "
                    "ms=%.3f",
@@ -112,6 +117,7 @@ static void maybe_free(struct transfer *t)
 {
     if (t->depth > 0 || !t->finished || t->up != NULL)
         return;
+    rt_feedback_free(&t->fb);
     buf_free(&t->head);
     free(t);
 }
@@ -211,6 +217,11 @@ static bool on_up_body(void *ud, const char *data, size_t len)
     bool pause = true;
 
     enter(t);
+    if (!t->first_byte) {
+        t->first_byte = true;
+        rt_feedback_first_byte(&t->fb, t->inst, t->start_ns);
+    }
+    rt_feedback_body(&t->fb, data, len);
     if (t->req != NULL) {
         int rc = http_reply_write(t->req, data, len);
         t->bytes_out += len;
@@ -251,6 +262,7 @@ static void fail_no_route(struct transfer *t)
         else
             snprintf(msg, sizeof(msg), "No healthy services available");
         snprintf(t->route, sizeof(t->route), "%s no-route", rt_policy_name(t->rt->cfg->policy));
+        copy_text(t->route_label, sizeof(t->route_label), t->route, strlen(t->route));
         reply_error(t, 503, "no_healthy_services", msg);
         return;
     }
@@ -276,6 +288,8 @@ static void on_up_done(void *ud, int rc, bool started, bool stale)
     t->up = NULL;
     if (rc == 0) {
         prom_histogram_observe(&inst->latency, (double)(uv_hrtime() - t->start_ns) / 1e9);
+        rt_feedback_done(&t->fb, t->rt, t->status, t->ex.stream, t->ex.has_model ? t->ex.model : "",
+                         t->ex.model_len);
         if (t->req != NULL)
             http_reply_end(t->req);
         t->req = NULL;
@@ -374,12 +388,16 @@ static void attempt(struct transfer *t)
         .nexclude = t->ntried,
         .now_ms = uv_now(t->rt->loop),
         .now_s = wallclock_now(),
+        .prefix = t->rt->prefix,
+        .ca = &t->fb.ca,
+        .car = t->fb.active ? &t->fb.car : NULL,
     };
     if (rt_balancer_pick(t->rt->services, &pr, &pick) < 0) {
         fail_no_route(t);
         return;
     }
-    /* "<policy> [retry ]<reason>", assembled without printf: this runs for every request. */
+    /* "<policy> [retry ]<reason>[ <detail>]", assembled without printf: this runs for every
+     * request. The metric label stops before the detail. */
     const char *policy = rt_policy_name(cfg->policy);
     size_t at = strlen(policy);
     memcpy(t->route, policy, at);
@@ -389,11 +407,20 @@ static void attempt(struct transfer *t)
         at += 6;
     }
     copy_text(t->route + at, sizeof(t->route) - at, pick.reason, strlen(pick.reason));
+    copy_text(t->route_label, sizeof(t->route_label), t->route, strlen(t->route));
+    if (pick.detail[0] != '\0') {
+        at = strlen(t->route);
+        if (at + 1 < sizeof(t->route)) {
+            t->route[at++] = ' ';
+            copy_text(t->route + at, sizeof(t->route) - at, pick.detail, strlen(pick.detail));
+        }
+    }
     t->inst = pick.inst;
     rt_instance_ref(t->inst);
     t->inst->in_flight++;
     t->rt->in_flight++;
     t->tried[t->ntried++] = t->inst;
+    rt_feedback_sent(&t->fb, t->rt, t->inst, &pick, t->ex.stream);
     send_upstream(t, false);
 }
 
@@ -411,6 +438,7 @@ void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
     http_reply_on_abort(req, on_client_abort, t);
     http_reply_on_drain(req, on_client_drain, t);
     rt_extract_body(req->body.ptr, req->body.len, &t->ex); /* also initialises `ex` */
+    rt_feedback_init(&t->fb, rt, req, &t->ex);
     t->depth++;
     attempt(t);
     t->depth--;

@@ -9,7 +9,9 @@
 #include <uv.h>
 
 struct rt_config;
+struct rt_prefix_index;
 struct rt_services;
+struct rt_sessions;
 struct rt_metrics;
 struct rt_discovery;
 struct rt_health;
@@ -26,9 +28,11 @@ struct rt_router {
     struct rt_discovery *discovery;    /* NULL without --registry-url */
     struct rt_health *health;
     struct http_server *server;
-    unsigned in_flight;       /* proxied requests in progress */
-    uint64_t discovery_epoch; /* registry answers applied so far */
-    double start_time;        /* wall clock */
+    struct rt_prefix_index *prefix; /* cache-aware policy only, else NULL */
+    struct rt_sessions *sessions;   /* cache-aware policy only, else NULL */
+    unsigned in_flight;             /* proxied requests in progress */
+    uint64_t discovery_epoch;       /* registry answers applied so far */
+    double start_time;              /* wall clock */
 };
 
 #endif

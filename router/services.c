@@ -7,9 +7,11 @@
 #include <string.h>
 
 #include "err.h"
+#include "hash.h"
 #include "json.h"
 #include "log.h"
 #include "url.h"
+#include "prefix_index.h"
 #include "ring.h"
 #include "http_upstream.h"
 #include "xalloc.h"
@@ -27,6 +29,8 @@ struct rt_services {
     struct rt_model_view **views; /* sorted by model */
     size_t nviews;
     uint32_t generation;
+    struct rt_prefix_index *prefix; /* borrowed; NULL = no cache-aware routing */
+    size_t prefix_capacity;         /* blocks per instance until its engine reports its size */
 };
 
 struct rt_services *rt_services_new(uv_loop_t *loop, unsigned pool_idle)
@@ -71,6 +75,7 @@ static void instance_free(struct rt_instance *inst)
     cJSON_Delete(inst->metadata);
     prom_histogram_free(&inst->latency);
     prom_histogram_free(&inst->ttfb);
+    prom_histogram_free(&inst->ttft);
     free(inst->name);
     free(inst->host);
     free(inst->url);
@@ -171,7 +176,8 @@ static void apply_load(struct rt_instance *inst, const cJSON *load)
     if (!cJSON_IsObject(load))
         return;
     e->present = true;
-    e->in_flight = e->running = e->waiting = e->kv_usage = 0;
+    e->in_flight = e->running = e->waiting = e->kv_usage = e->kv_capacity_tokens = 0;
+    json_get_number(load, "kv_capacity_tokens", &e->kv_capacity_tokens);
     json_get_number(load, "in_flight", &e->in_flight);
     json_get_number(load, "running", &e->running);
     json_get_number(load, "waiting", &e->waiting);
@@ -235,8 +241,12 @@ struct rt_instance *rt_services_upsert(struct rt_services *s, const struct rt_in
         inst->in_table = true;
         inst->probe_ok = true;
         inst->source = d->source;
+        inst->name_hash = hash64_str(d->name);
+        inst->prefix_member =
+            s->prefix != NULL ? rt_prefix_index_add_member(s->prefix, s->prefix_capacity) : -1;
         prom_histogram_init(&inst->latency, prom_latency_bounds, prom_latency_nbounds);
         prom_histogram_init(&inst->ttfb, prom_latency_bounds, prom_latency_nbounds);
+        prom_histogram_init(&inst->ttft, prom_latency_bounds, prom_latency_nbounds);
         if (s->n == s->cap) {
             s->cap = s->cap ? s->cap * 2 : 16;
             s->all = xrealloc(s->all, s->cap * sizeof(*s->all));
@@ -277,6 +287,10 @@ void rt_services_remove(struct rt_services *s, struct rt_instance *inst)
     s->n--;
     s->generation++;
     inst->in_table = false;
+    /* Transfers still holding the instance must not touch a member id another instance may
+     * get next. */
+    rt_prefix_index_remove_member(s->prefix, inst->prefix_member);
+    inst->prefix_member = -1;
     http_upstream_pool_flush(inst->pool);
     rt_instance_unref(inst);
 }
@@ -362,6 +376,22 @@ struct rt_model_view *rt_services_view(struct rt_services *s, const char *model)
 
 /* ---------------------------------------------------------------- health and load */
 
+void rt_services_use_prefix_index(struct rt_services *s, struct rt_prefix_index *idx,
+                                  size_t capacity)
+{
+    s->prefix = idx;
+    s->prefix_capacity = capacity;
+    for (size_t i = 0; i < s->n; i++) {
+        if (s->all[i]->prefix_member < 0)
+            s->all[i]->prefix_member = rt_prefix_index_add_member(idx, capacity);
+    }
+}
+
+bool rt_instance_engine_fresh(const struct rt_instance *inst, double now_s)
+{
+    return inst->engine.present && now_s - inst->engine.updated < ENGINE_LOAD_FRESH_S;
+}
+
 bool rt_instance_is_eligible(const struct rt_instance *inst, uint64_t now_ms)
 {
     return inst->in_table && inst->routable && inst->registry_healthy && inst->probe_ok &&
@@ -374,7 +404,7 @@ unsigned rt_instance_load(const struct rt_instance *inst, double now_s)
     const struct rt_engine_load *e = &inst->engine;
 
     /* The engine's own queue includes other routers' requests; use it while fresh. */
-    if (e->present && now_s - e->updated < ENGINE_LOAD_FRESH_S) {
+    if (rt_instance_engine_fresh(inst, now_s)) {
         double engine = e->running + e->waiting;
         if (engine > load)
             load = (unsigned)fmin(engine, 1e9);

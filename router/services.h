@@ -25,7 +25,8 @@ struct rt_ring;
 struct rt_engine_load {
     bool present;
     double in_flight, running, waiting, kv_usage;
-    double updated; /* Unix seconds, as reported */
+    double kv_capacity_tokens; /* the engine's KV cache size in tokens, 0 = not reported */
+    double updated;            /* Unix seconds, as reported */
 };
 
 enum rt_source {
@@ -62,6 +63,20 @@ struct rt_instance {
     unsigned in_flight; /* requests this router has on it right now (exact) */
     struct rt_engine_load engine;
 
+    /* cache-aware routing (router/cache_aware, router/proxy) */
+    uint64_t name_hash;     /* hash64 of the name: rendezvous scores, session memory */
+    int prefix_member;      /* member id in the prefix index; -1 when there is no index */
+    double pending_prefill; /* estimated tokens of requests sent here whose first token has
+                               not come back yet */
+    unsigned pending_requests;
+    double prefill_rate;  /* tokens/s learned from streamed requests; 0 = not measured yet */
+    double mean_uncached; /* tokens a request prefills here, moving average */
+    uint64_t rate_samples;
+    uint64_t predicted_cached;  /* tokens the index promised, for requests with usage back */
+    uint64_t actual_cached;     /* tokens the engine reported cached for the same requests */
+    uint64_t false_hits;        /* responses that showed the index held less than it claimed */
+    struct prom_histogram ttft; /* seconds, request start to first response body byte */
+
     /* counters */
     uint64_t requests; /* proxied requests sent (each attempt once) */
     uint64_t errors;   /* transport failures and timeouts */
@@ -81,18 +96,25 @@ struct rt_model_view {
     char *model;
     struct rt_instance **members; /* borrowed; valid until the next rebuild */
     size_t n;
-    struct rt_ring *ring; /* over member names */
-    uint64_t rr_cursor;   /* survives rebuilds */
-    uint32_t generation;  /* of the services table when built */
+    struct rt_ring *ring;   /* over member names */
+    uint64_t rr_cursor;     /* survives rebuilds */
+    uint32_t generation;    /* of the services table when built */
+    double bytes_per_token; /* learned from usage.prompt_tokens (router/feedback); 0 = not yet */
+    uint64_t bpt_samples;
 };
 
 struct rt_services;
+struct rt_prefix_index;
 
 /* Creates an empty table; each instance's pool keeps up to `pool_idle` idle upstream
  * connections. `loop` is borrowed. Never NULL. */
 struct rt_services *rt_services_new(uv_loop_t *loop, unsigned pool_idle);
 /* Drops every instance (closing their pools) and frees the table once unreferenced. NULL-safe. */
 void rt_services_free(struct rt_services *s);
+/* Gives every instance, present and future, a member in `idx` (borrowed; outlives the table),
+ * with `capacity` blocks until the engine reports its own; removed instances leave it. */
+void rt_services_use_prefix_index(struct rt_services *s, struct rt_prefix_index *idx,
+                                  size_t capacity);
 
 /* Description of an instance as found by discovery or in the static file. Strings and
  * `metadata` are borrowed; rt_services_upsert copies what it keeps. */
@@ -124,6 +146,8 @@ struct rt_model_view *rt_services_view(struct rt_services *s, const char *model)
 
 /* Health and load. `now_ms` is loop time. */
 bool rt_instance_is_eligible(const struct rt_instance *inst, uint64_t now_ms);
+/* Whether the engine load from the last heartbeat is recent enough to use. */
+bool rt_instance_engine_fresh(const struct rt_instance *inst, double now_s);
 /* Load used for balancing: max(own in-flight, engine running+waiting when fresh). */
 unsigned rt_instance_load(const struct rt_instance *inst, double now_s);
 /* The instance answered (any HTTP response, or a probe succeeded): clears failures/ejection. */

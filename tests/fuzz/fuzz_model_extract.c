@@ -258,6 +258,8 @@ static void compare(const cJSON *root, const struct rt_extract *e, const struct 
                        RT_EXTRACT_MODEL_MAX, false);
     check_string_field(last(root, "prompt_cache_key"), e->has_key, e->key_too_long, e->key,
                        e->key_len, RT_EXTRACT_KEY_MAX, true);
+    check_string_field(last(root, "user"), e->has_user, e->user_too_long, e->user, e->user_len,
+                       RT_EXTRACT_KEY_MAX, true);
     size_t bytes, pieces;
     expected_content(root, &bytes, &pieces);
     CHECK(e->content_bytes == bytes);
@@ -275,10 +277,12 @@ static void check_invariants(const uint8_t *data, size_t size, const struct rt_e
     if (!e->json_ok) {
         CHECK(!e->has_model && !e->model_too_long && e->model_len == 0 && !e->has_key);
         CHECK(!e->key_too_long && !e->stream && e->content_bytes == 0 && e->n_spans == 0);
+        CHECK(!e->has_user && !e->user_too_long);
         CHECK(!e->spans_truncated);
     }
     CHECK(!e->has_model || (e->model_len < RT_EXTRACT_MODEL_MAX && e->model[e->model_len] == 0));
     CHECK(!e->has_key || (e->key_len > 0 && e->key_len < RT_EXTRACT_KEY_MAX));
+    CHECK(!e->has_user || (e->user_len > 0 && e->user_len < RT_EXTRACT_KEY_MAX));
     for (size_t i = 0; i < e->n_spans; i++) {
         const struct rt_extract_span *s = &e->spans[i];
         CHECK(s->off >= 1 && s->off + s->len < size);

@@ -1,0 +1,132 @@
+/* Estimated-TTFT choice. Depends on router/services, router/prefix_index, common/hash. */
+#include "cache_aware.h"
+
+#include <stdlib.h>
+
+#include "hash.h"
+#include "prefix_index.h"
+#include "services.h"
+#include "xalloc.h"
+
+/* Candidates handled with stack arrays; more take one allocation per decision. */
+#define STACK_CANDS 64
+/* Estimates closer than this are a tie (seconds). */
+#define TIE_S 1e-6
+/* Seconds one in-flight request adds to an estimate: nothing next to a prefill, it only makes
+ * the less busy of two otherwise equal instances win. */
+#define IN_FLIGHT_COST_S 1e-4
+
+double rt_cache_aware_uncached(const struct rt_ca_params *p, size_t text_bytes, uint32_t depth)
+{
+    double cached = (double)depth * (double)p->block_chars;
+    double left = (double)text_bytes > cached ? (double)text_bytes - cached : 0.0;
+
+    return left / (p->bytes_per_token > 0 ? p->bytes_per_token : 4.0);
+}
+
+double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_ca_params *p,
+                               double uncached_tokens, double now_s)
+{
+    double rate = inst->prefill_rate > 0 ? inst->prefill_rate : p->default_rate;
+    double est = (inst->pending_prefill + uncached_tokens) / rate;
+
+    /* What other routers put there: requests the engine reports waiting beyond ours, each
+     * costing a typical prefill; and a cache close to full, which makes the engine preempt. */
+    if (rt_instance_engine_fresh(inst, now_s)) {
+        double other = inst->engine.waiting - (double)inst->pending_requests;
+        double typical = inst->mean_uncached > 0 ? inst->mean_uncached : uncached_tokens;
+        if (other > 0)
+            est += other * typical / rate;
+        if (inst->engine.kv_usage > 0.9)
+            est += (inst->engine.kv_usage - 0.9) * 10.0 * uncached_tokens / rate;
+    }
+    return est + IN_FLIGHT_COST_S * inst->in_flight;
+}
+
+static uint64_t score(const struct rt_instance *inst, uint64_t key)
+{
+    return hash64_u64(inst->name_hash, key);
+}
+
+void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_params *p,
+                           const struct rt_ca_request *r, struct rt_instance *const *cands,
+                           size_t n, struct rt_ca_choice *out)
+{
+    int ids_stack[STACK_CANDS];
+    uint32_t depth_stack[STACK_CANDS];
+    double est_stack[STACK_CANDS];
+    int *ids = n <= STACK_CANDS ? ids_stack : xmalloc(n * sizeof(*ids));
+    uint32_t *depth = n <= STACK_CANDS ? depth_stack : xmalloc(n * sizeof(*depth));
+    double *est = n <= STACK_CANDS ? est_stack : xmalloc(n * sizeof(*est));
+
+    for (size_t i = 0; i < n; i++)
+        ids[i] = cands[i]->prefix_member;
+    rt_prefix_index_match(idx, r->blocks, r->nblocks, ids, n, depth);
+
+    uint64_t tie_key = r->nblocks > 0 ? r->blocks[0] : r->head;
+    size_t aff = p->affinity_blocks < r->nblocks ? p->affinity_blocks : r->nblocks;
+    uint64_t owner_key = aff > 0 ? r->blocks[aff - 1] : r->head;
+    size_t best = 0, owner = 0, session = n, sess_owner = 0;
+    uint64_t best_tie = 0, owner_score = 0, sess_score = 0;
+    uint32_t max_depth = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        double unc = rt_cache_aware_uncached(p, r->text_bytes, depth[i]);
+        est[i] = rt_cache_aware_estimate(cands[i], p, unc, r->now_s);
+        uint64_t tie = score(cands[i], tie_key);
+        if (i == 0 || est[i] < est[best] - TIE_S ||
+            (est[i] <= est[best] + TIE_S && tie > best_tie)) {
+            best = i;
+            best_tie = tie;
+        }
+        uint64_t os = score(cands[i], owner_key);
+        if (i == 0 || os > owner_score) {
+            owner = i;
+            owner_score = os;
+        }
+        if (depth[i] > max_depth)
+            max_depth = depth[i];
+        if (r->has_session) {
+            if (r->session_instance != 0 && cands[i]->name_hash == r->session_instance)
+                session = i;
+            uint64_t ss = score(cands[i], r->session_key);
+            if (i == 0 || ss > sess_score) {
+                sess_owner = i;
+                sess_score = ss;
+            }
+        }
+    }
+    /* A session seen for the first time (or whose instance left) belongs to its rendezvous
+     * owner, so replicas agree on it too. */
+    if (r->has_session && session == n)
+        session = sess_owner;
+
+    /* The preferred instance: the session's, else for a cold prompt its rendezvous owner. */
+    size_t pref = session < n ? session : max_depth == 0 ? owner : n;
+    size_t choice = best;
+    if (pref < n && pref != best) {
+        const struct rt_instance *b = cands[best];
+        double rate = b->prefill_rate > 0 ? b->prefill_rate : p->default_rate;
+        double own = rt_cache_aware_uncached(p, r->text_bytes, depth[best]) / rate;
+        if (est[pref] <= est[best] + p->cold_slack * own + TIE_S)
+            choice = pref;
+    }
+
+    out->index = choice;
+    out->depth = depth[choice];
+    out->best_depth = max_depth;
+    out->est_s = est[choice];
+    out->uncached_tokens = rt_cache_aware_uncached(p, r->text_bytes, depth[choice]);
+    if (depth[choice] > 0)
+        out->reason = "prefix";
+    else if (choice == pref)
+        out->reason = session < n ? "session" : "cold-owner";
+    else
+        out->reason = "spill";
+
+    if (n > STACK_CANDS) {
+        free(ids);
+        free(depth);
+        free(est);
+    }
+}

@@ -1,0 +1,68 @@
+/* The cache-aware choice for a request without prompt_cache_key (DESIGN.md section 4a): among
+ * the eligible candidates (already under the load bound), the instance with the lowest estimated
+ * time to first token,
+ *     est = (pending prefill + this request's uncached tokens there) / prefill rate + queue term,
+ * where the uncached tokens come from the longest prefix of the prompt the prefix index says the
+ * instance holds. Ties break by rendezvous hash of the prompt's first block. A prompt no candidate
+ * holds ("cold") goes to a preferred owner unless the owner's estimate is clearly worse: the
+ * session's instance when the request belongs to a session (where it last went, else the
+ * rendezvous owner of the session key), else the rendezvous owner of the
+ * prompt's first --prefix-affinity-blocks blocks, so that router replicas place a new prefix
+ * alike and later turns extend the chain there. A hot prefix spreads because its holder's queue
+ * makes it lose to an idle instance once the queue costs more than the prefill the other would
+ * redo, and comes back to one holder when the queue drains.
+ * Pure (reads instance state, changes nothing); depends on router/services and
+ * router/prefix_index, common/hash. */
+#ifndef SVC_ROUTER_CACHE_AWARE_H
+#define SVC_ROUTER_CACHE_AWARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rt_instance;
+struct rt_prefix_index;
+
+struct rt_ca_params {
+    size_t block_chars;     /* bytes of canonical text per index block */
+    size_t affinity_blocks; /* blocks that place a cold prompt */
+    double default_rate;    /* prefill tokens/s of an instance not measured yet */
+    double bytes_per_token; /* learned for the request's model */
+    double cold_slack;      /* the preferred instance may cost this fraction of the request's
+                               own prefill more than the best and still take it */
+};
+
+/* The request as the index sees it. */
+struct rt_ca_request {
+    const uint64_t *blocks; /* chain hashes of the prompt's full blocks (borrowed) */
+    size_t nblocks;
+    size_t text_bytes; /* canonical prompt bytes */
+    uint64_t head;     /* names a prompt shorter than one block */
+    bool has_session;
+    uint64_t session_key;      /* the session, when has_session */
+    uint64_t session_instance; /* name hash of the instance it last went to, 0 = none */
+    double now_s;              /* wall clock, for engine-load freshness */
+};
+
+struct rt_ca_choice {
+    size_t index;           /* into the candidate array */
+    uint32_t depth;         /* prompt blocks the chosen instance holds */
+    uint32_t best_depth;    /* the most any candidate holds */
+    double est_s;           /* its estimate */
+    double uncached_tokens; /* prefill it is expected to do */
+    const char *reason;     /* "prefix", "cold-owner", "session" or "spill" (static) */
+};
+
+/* Chooses among the `n` (>= 1) candidates (borrowed). Never fails. */
+void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_params *p,
+                           const struct rt_ca_request *r, struct rt_instance *const *cands,
+                           size_t n, struct rt_ca_choice *out);
+
+/* The estimate for one instance, in seconds, given the tokens it would have to prefill. */
+double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_ca_params *p,
+                               double uncached_tokens, double now_s);
+
+/* The tokens a prompt of `text_bytes` leaves to prefill on an instance holding `depth` blocks. */
+double rt_cache_aware_uncached(const struct rt_ca_params *p, size_t text_bytes, uint32_t depth);
+
+#endif
