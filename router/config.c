@@ -82,6 +82,12 @@ static const struct cli_opt rt_options[] = {
         "idle keep-alive connections kept per instance", 0, 100000),
     OPT("idle-timeout", CLI_DOUBLE, idle_timeout, "75", NULL, "client keep-alive, seconds", 0.1,
         86400),
+    OPT("kv-events", CLI_STR, kv_events, "on", NULL,
+        "on | off: subscribe to instances' metadata.kv_events (vLLM KV cache events)", 0, 0),
+    OPT("kv-index-max-bytes", CLI_INT, kv_index_max_bytes, "67108864", NULL,
+        "memory cap of the KV event token-block index", 65536, 2147483647),
+    OPT("kv-replay-timeout", CLI_DOUBLE, kv_replay_timeout, "2", NULL,
+        "seconds a KV event replay may take before the instance's index is emptied", 0.01, 600),
     OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error|warn|info|debug", 0, 0),
     OPT("access-log", CLI_STR, access_log, "-", NULL, "access log path, - (stdout) or off", 0, 0),
     {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
@@ -98,6 +104,10 @@ int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg
         return rc;
     if (rt_policy_parse(cfg->policy_name, &cfg->policy) < 0) {
         err_set(err, 0, 0, "--policy: unknown policy '%s'", cfg->policy_name);
+        return SVC_EBADCONFIG;
+    }
+    if (strcmp(cfg->kv_events, "on") != 0 && strcmp(cfg->kv_events, "off") != 0) {
+        err_set(err, 0, 0, "--kv-events: '%s' is not on or off", cfg->kv_events);
         return SVC_EBADCONFIG;
     }
     if (strcmp(cfg->session_from, "header") != 0 && strcmp(cfg->session_from, "client-ip") != 0) {

@@ -46,6 +46,9 @@ struct rt_config {
     char *registry_token;        /* bearer token sent to the registry (reads need none) */
     int upstream_idle;           /* idle keep-alive connections kept per instance */
     double idle_timeout;         /* s, client keep-alive */
+    char *kv_events;             /* "on" | "off": subscribe to engines' KV cache events */
+    int kv_index_max_bytes;      /* memory cap of the KV event index */
+    double kv_replay_timeout;    /* s a KV event replay may take */
     char *log_level;
     char *access_log;
 };

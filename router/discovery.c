@@ -10,6 +10,7 @@
 #include "err.h"
 #include "http_fetch.h"
 #include "json.h"
+#include "kv_events.h"
 #include "log.h"
 #include "metrics.h"
 #include "router.h"
@@ -94,6 +95,7 @@ int rt_discovery_apply(struct rt_router *rt, const char *body, size_t len)
     if (skipped > 0)
         log_warn("discovery", "skipped=%d malformed registry records ignored", skipped);
     expire_vanished(rt, epoch);
+    rt_kv_events_sync(rt->kv_events, rt->services);
     cJSON_Delete(root);
     return applied;
 }

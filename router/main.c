@@ -1,5 +1,6 @@
 /* infini-router: parses the command line, wires the modules and runs the loop. No logic. */
 #include <stdio.h>
+#include <string.h>
 
 #include "config.h"
 #include "daemon.h"
@@ -9,6 +10,7 @@
 #include "health.h"
 #include "http_fetch.h"
 #include "http_server.h"
+#include "kv_events.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
@@ -38,6 +40,8 @@ static void on_cleanup(void *ud)
     rt->discovery = NULL;
     rt_health_stop(rt->health);
     rt->health = NULL;
+    rt_kv_events_free(rt->kv_events);
+    rt->kv_events = NULL;
     rt_services_free(rt->services);
     rt->services = NULL;
     rt_prefix_index_free(rt->prefix);
@@ -81,6 +85,13 @@ int main(int argc, char **argv)
     rt.metrics = rt_metrics_new();
     rt.registry_fetch = http_fetch_new(&loop, 2);
     rt.probe_fetch = http_fetch_new(&loop, 0);
+    if (strcmp(cfg.kv_events, "on") == 0) {
+        const struct rt_kv_events_opts kvo = {
+            .max_bytes = (size_t)cfg.kv_index_max_bytes,
+            .replay_timeout_ms = (uint64_t)(cfg.kv_replay_timeout * 1000.0),
+        };
+        rt.kv_events = rt_kv_events_new(&loop, &kvo);
+    }
     if (cfg.static_services != NULL &&
         rt_static_services_load(rt.services, cfg.static_services, &err) < 0) {
         fprintf(stderr, "infini-router: --static-services %s\n", err.msg);
@@ -90,6 +101,7 @@ int main(int argc, char **argv)
         rt_config_free(&cfg);
         return 2;
     }
+    rt_kv_events_sync(rt.kv_events, rt.services);
     struct http_server_limits limits;
     http_server_limits_default(&limits);
     limits.max_body = (size_t)cfg.max_body_bytes;

@@ -8,6 +8,7 @@
 
 #include "buf.h"
 #include "hash.h"
+#include "kv_events.h"
 #include "prefix_index.h"
 #include "prom.h"
 #include "router.h"
@@ -383,5 +384,6 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
     prom_family(out, "infini_router_in_flight", "gauge", "Proxied requests in progress.");
     prom_sample(out, "infini_router_in_flight", NULL, rt->in_flight);
     write_instances(rt, out);
+    rt_kv_events_write_metrics(rt->kv_events, out);
     write_cache_aware(rt, out);
 }

@@ -15,6 +15,7 @@ struct rt_sessions;
 struct rt_metrics;
 struct rt_discovery;
 struct rt_health;
+struct rt_kv_events;
 struct http_fetch;
 struct http_server;
 
@@ -28,6 +29,7 @@ struct rt_router {
     struct rt_discovery *discovery;    /* NULL without --registry-url */
     struct rt_health *health;
     struct http_server *server;
+    struct rt_kv_events *kv_events; /* KV event subscriptions; NULL with --kv-events off */
     struct rt_prefix_index *prefix; /* cache-aware policy only, else NULL */
     struct rt_sessions *sessions;   /* cache-aware policy only, else NULL */
     unsigned in_flight;             /* proxied requests in progress */

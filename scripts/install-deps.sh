@@ -12,7 +12,7 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev valgrind iproute2 curl git
-      libuv1-dev libcurl4-openssl-dev libcjson-dev)
+      libuv1-dev libcurl4-openssl-dev libcjson-dev libzmq3-dev libmsgpack-dev)
 [ "${1:-}" = "--bench" ] && PKGS+=(wrk haproxy nginx-light gnuplot-nox procps)
 
 missing=()
