@@ -1,11 +1,13 @@
-/* Daemon lifecycle: listen, signals, drain, teardown. Depends on libuv, common/http_server,
- * common/loop, common/log. */
+/* Daemon lifecycle: the open-file limit, listen, signals, drain, teardown. Depends on libuv,
+ * common/http_server, common/loop, common/log. */
 #include "daemon.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "err.h"
@@ -39,6 +41,27 @@ int daemon_write_port_file(const char *path, int port)
         return rc;
     }
     return 0;
+}
+
+/* The default soft limit (often 1024) would cap connections far below the HTTP server's
+ * max_connections: a client opening a thousand idle sockets would exhaust it. The hard limit is
+ * the administrator's choice; take all of it. */
+static void raise_nofile(const char *name)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t was = rl.rlim_cur;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            log_warn(name, "nofile=%llu cannot raise the open-file limit: %s",
+                     (unsigned long long)was, strerror(errno));
+            return;
+        }
+    }
+    log_debug(name, "nofile=%llu open-file limit", (unsigned long long)rl.rlim_cur);
 }
 
 static void maybe_finish(struct daemon *d)
@@ -104,6 +127,8 @@ int daemon_run(uv_loop_t *loop, struct http_server *server, const struct daemon_
 {
     struct daemon d = {.loop = loop, .server = server, .opts = opts, .hooks = hooks};
     int port = 0;
+
+    raise_nofile(opts->name);
     int rc = http_server_listen(server, opts->bind, opts->port, &port);
 
     if (rc < 0) {

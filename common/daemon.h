@@ -1,7 +1,9 @@
-/* The lifecycle every daemon shares: listen on --bind/--port and write --port-file, run the
- * loop, and on SIGINT/SIGTERM drain the HTTP server within a deadline while the owner stops its
- * own work, then release everything and check that the loop closed cleanly. A second signal
- * skips the drain. Depends on common/http_server, common/loop, common/log. */
+/* The lifecycle every daemon shares: raise the open-file soft limit to the hard limit (so that
+ * the HTTP server's connection cap, not the fd limit, decides), listen on --bind/--port and
+ * write --port-file, run the loop, and on SIGINT/SIGTERM drain the HTTP server within a
+ * deadline while the owner stops its own work, then release everything and check that the loop
+ * closed cleanly. A second signal skips the drain. Depends on common/http_server, common/loop,
+ * common/log. */
 #ifndef SVC_COMMON_DAEMON_H
 #define SVC_COMMON_DAEMON_H
 

@@ -1,5 +1,7 @@
-/* HTTP/1.1 server: accepting, reading and parsing requests, limits, timeouts, the connection
- * lifecycle and the write queue. The response side (formatting) lives in http_reply.c.
+/* HTTP/1.1 server: accepting, reading, dispatching requests one at a time per connection, the
+ * connection lifecycle and the write queue. The llhttp callbacks live in http_parse.c; timeouts,
+ * the connection cap, the body budget and rejection reports in http_limits.c; the response side
+ * (formatting) in http_reply.c.
  * Knows no daemon; depends on libuv, llhttp and common/buf. */
 #include "http_server.h"
 
@@ -17,200 +19,8 @@
 /* Bytes a client may send ahead while its request is being handled (pipelining). */
 #define PIPELINE_MAX (64 * 1024)
 
-void http_server_limits_default(struct http_server_limits *l)
-{
-    *l = (struct http_server_limits){
-        .max_url = 8 * 1024,
-        .max_header_bytes = 32 * 1024,
-        .max_headers = 100,
-        .max_body = 1024 * 1024,
-        .header_timeout_ms = 10000,
-        .body_timeout_ms = 30000,
-        .idle_timeout_ms = 75000,
-        .write_high_water = 1024 * 1024,
-        .write_low_water = 256 * 1024,
-        .max_connections = 10000,
-    };
-}
-
-static void conn_close(struct http_conn *c);
 static void conn_run(struct http_conn *c);
 static void server_maybe_done(struct http_server *s);
-
-/* ---------------------------------------------------------------- parser callbacks */
-
-static struct http_conn *conn_of(llhttp_t *p)
-{
-    return (struct http_conn *)p->data;
-}
-
-static int refuse(struct http_conn *c, int status, const char *reason)
-{
-    c->reject_status = status;
-    c->reject_reason = reason;
-    llhttp_set_error_reason(&c->parser, reason);
-    return HPE_USER;
-}
-
-static void arm_timer(struct http_conn *c, uint64_t ms);
-static void disarm_timer(struct http_conn *c);
-
-static int on_message_begin(llhttp_t *p)
-{
-    struct http_conn *c = conn_of(p);
-    const struct http_server_limits *l = &c->server->limits;
-
-    c->in_request = true;
-    c->req.start_ns = uv_hrtime();
-    arm_timer(c, l->header_timeout_ms);
-    return 0;
-}
-
-static int on_url(llhttp_t *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-
-    if (c->url_len + len > c->server->limits.max_url)
-        return refuse(c, 414, "request target too long");
-    if (buf_append(&c->head, at, len) < 0)
-        return refuse(c, 414, "request target too long");
-    c->url_len += len;
-    return 0;
-}
-
-static int add_header_bytes(struct http_conn *c, const char *at, size_t len)
-{
-    c->header_bytes += len;
-    if (c->header_bytes > c->server->limits.max_header_bytes)
-        return refuse(c, 431, "request header fields too large");
-    if (buf_append(&c->head, at, len) < 0)
-        return refuse(c, 431, "request header fields too large");
-    return 0;
-}
-
-static int on_header_field(llhttp_t *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-
-    if (c->nhdrs == 0 || c->last_was_value) {
-        if (c->nhdrs >= c->server->limits.max_headers)
-            return refuse(c, 431, "too many request header fields");
-        if (c->nhdrs == c->hdr_cap) {
-            c->hdr_cap = c->hdr_cap ? c->hdr_cap * 2 : 16;
-            c->hdrs = xrealloc(c->hdrs, c->hdr_cap * sizeof(*c->hdrs));
-            c->headers = xrealloc(c->headers, c->hdr_cap * sizeof(*c->headers));
-        }
-        c->hdrs[c->nhdrs++] = (struct hdr_off){.name_off = c->head.len};
-        c->last_was_value = false;
-    }
-    c->hdrs[c->nhdrs - 1].name_len += len;
-    return add_header_bytes(c, at, len);
-}
-
-static int on_header_field_complete(llhttp_t *p)
-{
-    struct http_conn *c = conn_of(p);
-
-    c->hdrs[c->nhdrs - 1].value_off = c->head.len;
-    c->last_was_value = true; /* an empty value has no on_header_value call */
-    return 0;
-}
-
-static int on_header_value(llhttp_t *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-
-    c->hdrs[c->nhdrs - 1].value_len += len;
-    return add_header_bytes(c, at, len);
-}
-
-static struct slice head_slice(const struct http_conn *c, size_t off, size_t len)
-{
-    return (struct slice){c->head.data != NULL ? c->head.data + off : "", len};
-}
-
-/* Builds the request's slices from the offsets; head.data no longer moves after this. */
-static void build_request(struct http_conn *c)
-{
-    struct http_request *r = &c->req;
-
-    r->target = head_slice(c, 0, c->url_len);
-    const char *q = memchr(r->target.ptr, '?', r->target.len);
-    r->path = r->target;
-    r->query = (struct slice){"", 0};
-    if (q != NULL) {
-        r->path.len = (size_t)(q - r->target.ptr);
-        r->query = (struct slice){q + 1, r->target.len - r->path.len - 1};
-    }
-    for (unsigned i = 0; i < c->nhdrs; i++) {
-        c->headers[i].name = head_slice(c, c->hdrs[i].name_off, c->hdrs[i].name_len);
-        c->headers[i].value = slice_trim(head_slice(c, c->hdrs[i].value_off, c->hdrs[i].value_len));
-    }
-    r->headers = c->headers;
-    r->nheaders = c->nhdrs;
-}
-
-static int on_headers_complete(llhttp_t *p)
-{
-    struct http_conn *c = conn_of(p);
-    const struct http_server_limits *l = &c->server->limits;
-
-    c->headers_done = true;
-    build_request(c);
-    if (llhttp_get_method(p) == HTTP_CONNECT)
-        return refuse(c, 501, "CONNECT is not supported");
-    p->upgrade = 0; /* protocol upgrades are not offered: treat as a plain request */
-    if ((p->flags & F_CONTENT_LENGTH) && p->content_length > l->max_body)
-        return refuse(c, 413, "request body too large");
-    struct slice expect = http_request_header(&c->req, "expect");
-    if (expect.ptr != NULL) {
-        if (!slice_eq_nocase(expect, "100-continue"))
-            return refuse(c, 417, "unsupported expectation");
-        if (p->http_major == 1 && p->http_minor >= 1) {
-            static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-            uv_buf_t b = http_cbuf(cont, sizeof(cont) - 1);
-            if (http_conn_write(c, &b, 1) < 0)
-                return refuse(c, 400, "connection lost");
-        }
-    }
-    arm_timer(c, l->body_timeout_ms);
-    return 0;
-}
-
-static int on_body(llhttp_t *p, const char *at, size_t len)
-{
-    struct http_conn *c = conn_of(p);
-
-    if (c->body.len + len > c->server->limits.max_body || buf_append(&c->body, at, len) < 0)
-        return refuse(c, 413, "request body too large");
-    return 0;
-}
-
-static int on_message_complete(llhttp_t *p)
-{
-    struct http_conn *c = conn_of(p);
-    struct http_request *r = &c->req;
-
-    build_request(c); /* trailer fields may have grown (and moved) the head buffer */
-    r->body = (struct slice){c->body.data != NULL ? c->body.data : "", c->body.len};
-    r->method = llhttp_get_method(p);
-    r->method_name = llhttp_method_name((llhttp_method_t)r->method);
-    r->version_major = p->http_major;
-    r->version_minor = p->http_minor;
-    r->keep_alive = llhttp_should_keep_alive(p) != 0;
-    return HPE_PAUSED; /* one request at a time: the caller dispatches it */
-}
-
-static const llhttp_settings_t parser_settings = {
-    .on_message_begin = on_message_begin,
-    .on_url = on_url,
-    .on_header_field = on_header_field,
-    .on_header_field_complete = on_header_field_complete,
-    .on_header_value = on_header_value,
-    .on_headers_complete = on_headers_complete,
-    .on_body = on_body,
-    .on_message_complete = on_message_complete,
-};
 
 /* ---------------------------------------------------------------- requests */
 
@@ -218,6 +28,7 @@ static void reset_request(struct http_conn *c)
 {
     const size_t keep = 64 * 1024; /* do not pin large buffers to idle connections */
 
+    http_limits_body_release(c);
     if (c->body.cap > keep)
         buf_free(&c->body);
     if (c->head.cap > keep)
@@ -232,6 +43,7 @@ static void reset_request(struct http_conn *c)
     c->last_was_value = false;
     c->in_request = false;
     c->headers_done = false;
+    c->method_known = false;
     c->resp_started = c->resp_chunked = c->resp_until_close = c->resp_no_body = false;
     c->drain_cb = NULL;
     c->abort_cb = NULL;
@@ -240,34 +52,11 @@ static void reset_request(struct http_conn *c)
     c->req.peer_ip = c->peer_ip;
 }
 
-/* Feeds bytes to the parser. Sets *used to the bytes consumed. Returns 1 when a complete
- * request is ready, 0 when all input was consumed, -1 when the connection was rejected. */
-static int parse(struct http_conn *c, const char *data, size_t len, size_t *used)
-{
-    if (llhttp_get_errno(&c->parser) == HPE_PAUSED)
-        llhttp_resume(&c->parser);
-    llhttp_errno_t e = llhttp_execute(&c->parser, data, len);
-    if (e == HPE_OK) {
-        *used = len;
-        return 0;
-    }
-    if (e == HPE_PAUSED) {
-        *used = (size_t)(llhttp_get_error_pos(&c->parser) - data);
-        return 1;
-    }
-    *used = len;
-    if (c->reject_status != 0)
-        http_conn_reject(c, c->reject_status, c->reject_reason);
-    else
-        http_conn_reject(c, 400, llhttp_get_error_reason(&c->parser));
-    return -1;
-}
-
 static void dispatch(struct http_conn *c)
 {
     struct http_server *s = c->server;
 
-    disarm_timer(c);
+    http_limits_disarm(c);
     c->state = CONN_HANDLING;
     c->req.id = ++s->next_id;
     s->stats.requests_total++;
@@ -294,7 +83,7 @@ static void set_reading(struct http_conn *c, bool on)
     int rc = on ? uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read)
                 : uv_read_stop((uv_stream_t *)&c->tcp);
     if (rc < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     c->reading = on;
@@ -305,7 +94,7 @@ static void conn_run(struct http_conn *c)
 {
     while (c->state == CONN_READING && c->in.len > 0) {
         size_t used = 0;
-        int r = parse(c, c->in.data, c->in.len, &used);
+        int r = http_parse_feed(c, c->in.data, c->in.len, &used);
         buf_consume(&c->in, used);
         if (r < 0)
             return;
@@ -324,7 +113,7 @@ static void on_input(struct http_conn *c, const char *data, size_t len)
         /* Keep reading while a request is handled so that a client going away is noticed
          * at once; hold pipelined bytes, and stop reading when too many pile up. */
         if (buf_append(&c->in, data, len) < 0) {
-            conn_close(c);
+            http_conn_close(c);
             return;
         }
         if (c->state == CONN_HANDLING && c->in.len >= PIPELINE_MAX)
@@ -333,13 +122,13 @@ static void on_input(struct http_conn *c, const char *data, size_t len)
         return;
     }
     if (c->in_request && c->headers_done)
-        arm_timer(c, c->server->limits.body_timeout_ms);
+        http_limits_body_progress(c, len);
     size_t used = 0;
-    int r = parse(c, data, len, &used);
+    int r = http_parse_feed(c, data, len, &used);
     if (r < 0)
         return;
     if (used < len && buf_append(&c->in, data + used, len - used) < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (r == 1)
@@ -361,50 +150,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *b)
      * it; an idle keep-alive connection just ends. */
     if (nread != UV_EOF)
         log_debug("http", "peer=%s read error", c->peer_ip);
-    conn_close(c);
-}
-
-/* ---------------------------------------------------------------- timers */
-
-/* A connection has one deadline. The libuv timer moves only when the deadline moves earlier,
- * because a timer-heap update costs about as much as parsing a small request and a request
- * changes the deadline four times (begin, headers, dispatch, idle); a timer that fires early
- * re-arms itself for the rest. */
-static void on_timer(uv_timer_t *t)
-{
-    struct http_conn *c = t->data;
-    uint64_t now = uv_now(c->server->loop);
-
-    c->timer_due = 0;
-    if (c->deadline == 0)
-        return;
-    if (now < c->deadline) {
-        c->timer_due = c->deadline;
-        uv_timer_start(&c->timer, on_timer, c->deadline - now, 0);
-        return;
-    }
-    c->deadline = 0;
-    if (c->state == CONN_READING && c->in_request) {
-        http_conn_reject(c, 408, "request not received in time");
-        return;
-    }
-    conn_close(c); /* idle keep-alive connection, or lingering close done */
-}
-
-static void arm_timer(struct http_conn *c, uint64_t ms)
-{
-    if (c->state == CONN_CLOSED)
-        return;
-    c->deadline = ms > 0 ? uv_now(c->server->loop) + ms : 0;
-    if (c->deadline != 0 && (c->timer_due == 0 || c->deadline < c->timer_due)) {
-        c->timer_due = c->deadline;
-        uv_timer_start(&c->timer, on_timer, ms, 0);
-    }
-}
-
-static void disarm_timer(struct http_conn *c)
-{
-    c->deadline = 0; /* the libuv timer, if running, finds nothing due and stops */
+    http_conn_close(c);
 }
 
 /* ---------------------------------------------------------------- writing */
@@ -428,7 +174,7 @@ static void on_write(uv_write_t *w, int status)
     if (c->state == CONN_CLOSED)
         return;
     if (status < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     if (c->above_high && c->queued <= c->server->limits.write_low_water) {
@@ -455,7 +201,7 @@ int http_conn_write(struct http_conn *c, const uv_buf_t *bufs, unsigned n)
     if (c->queued == 0) {
         int w = uv_try_write((uv_stream_t *)&c->tcp, bufs, n);
         if (w < 0 && w != UV_EAGAIN) {
-            conn_close(c);
+            http_conn_close(c);
             return w;
         }
         skip = w > 0 ? (size_t)w : 0;
@@ -481,7 +227,7 @@ int http_conn_write(struct http_conn *c, const uv_buf_t *bufs, unsigned n)
     int rc = uv_write(&wr->req, (uv_stream_t *)&c->tcp, &one, 1, on_write);
     if (rc < 0) {
         free(wr);
-        conn_close(c);
+        http_conn_close(c);
         return rc;
     }
     c->queued += at;
@@ -506,6 +252,7 @@ static void on_conn_closed(uv_handle_t *h)
     if (c->next != NULL)
         c->next->prev = c->prev;
     s->stats.connections_open--;
+    s->conns_closing--;
     buf_free(&c->in);
     buf_free(&c->head);
     buf_free(&c->body);
@@ -517,12 +264,15 @@ static void on_conn_closed(uv_handle_t *h)
     server_maybe_done(s);
 }
 
-static void conn_close(struct http_conn *c)
+void http_conn_close(struct http_conn *c)
 {
     if (c->state == CONN_CLOSED)
         return;
     bool aborted = c->state == CONN_HANDLING;
+    http_limits_evictable_remove(c);
+    http_limits_body_release(c);
     c->state = CONN_CLOSED;
+    c->server->conns_closing++;
     c->pending_closes = 2;
     uv_close((uv_handle_t *)&c->tcp, on_conn_closed);
     uv_close((uv_handle_t *)&c->timer, on_conn_closed);
@@ -540,7 +290,7 @@ void http_conn_abort(struct http_conn *c)
 {
     c->abort_cb = NULL;
     c->drain_cb = NULL;
-    conn_close(c);
+    http_conn_close(c);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -550,14 +300,14 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     if (c->state == CONN_CLOSED)
         return;
     if (status < 0) {
-        conn_close(c);
+        http_conn_close(c);
         return;
     }
     /* Lingering close: read until the client's FIN so that its unread data cannot turn our
      * close into a reset that destroys the response in flight. */
     c->state = CONN_LINGER;
     set_reading(c, true);
-    arm_timer(c, LINGER_MS);
+    http_limits_arm(c, TIMEOUT_LINGER, LINGER_MS);
 }
 
 static void begin_shutdown(struct http_conn *c)
@@ -567,7 +317,7 @@ static void begin_shutdown(struct http_conn *c)
     c->shutting_down = true;
     c->shutdown_req.data = c;
     if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) < 0)
-        conn_close(c);
+        http_conn_close(c);
 }
 
 void http_conn_response_done(struct http_conn *c)
@@ -589,7 +339,8 @@ void http_conn_response_done(struct http_conn *c)
         return;
     }
     c->state = CONN_READING;
-    arm_timer(c, s->limits.idle_timeout_ms);
+    http_limits_arm(c, TIMEOUT_IDLE, s->limits.idle_timeout_ms);
+    http_limits_evictable_add(c);
     if (!c->in_handler)
         conn_run(c);
     else
@@ -604,12 +355,17 @@ void http_conn_reject(struct http_conn *c, int status, const char *message)
     if (c->state == CONN_CLOSED || c->shutting_down)
         return;
     c->server->stats.rejected_total++;
+    http_limits_report_reject(c, status, message);
+    http_limits_evictable_remove(c);
+    http_limits_body_release(c); /* nothing more of this body will be kept */
     buf_reset(out);
     http_status_error_body(out, status, NULL, NULL, message);
+    /* The server's own 503 (the body budget) is momentary: say when to come back. */
     int n = snprintf(head, sizeof(head),
                      "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
-                     status, http_status_reason(status), out->len);
+                     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n",
+                     status, http_status_reason(status), out->len,
+                     status == 503 ? "Retry-After: 1\r\n" : "");
     uv_buf_t bufs[2] = {uv_buf_init(head, (unsigned)n), uv_buf_init(out->data, (unsigned)out->len)};
     if (c->state == CONN_HANDLING) {
         c->server->stats.requests_in_flight--;
@@ -618,7 +374,7 @@ void http_conn_reject(struct http_conn *c, int status, const char *message)
     c->state = CONN_READING;
     c->in_request = false;
     c->close_after = true;
-    disarm_timer(c);
+    http_limits_disarm(c);
     set_reading(c, false);
     if (http_conn_write(c, bufs, 2) < 0)
         return;
@@ -653,12 +409,16 @@ static void on_connection(uv_stream_t *listener, int status)
     s->conns = c;
     s->stats.connections_total++;
     s->stats.connections_open++;
-    llhttp_init(&c->parser, HTTP_REQUEST, &parser_settings);
-    c->parser.data = c;
+    http_parse_init(c);
     reset_request(c);
-    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || s->draining ||
-        s->stats.connections_open > s->limits.max_connections) {
-        conn_close(c);
+    if (uv_accept(listener, (uv_stream_t *)&c->tcp) < 0 || s->draining) {
+        http_conn_close(c);
+        return;
+    }
+    if (s->stats.connections_open - s->conns_closing > s->limits.max_connections &&
+        !http_limits_make_room(s)) {
+        log_debug("http", "connection cap reached and every connection is busy; refusing one");
+        http_conn_close(c);
         return;
     }
     uv_tcp_nodelay(&c->tcp, 1);
@@ -671,7 +431,8 @@ static void on_connection(uv_stream_t *listener, int status)
             uv_ip4_name((struct sockaddr_in *)&ss, c->peer_ip, sizeof(c->peer_ip));
     }
     set_reading(c, true);
-    arm_timer(c, s->limits.idle_timeout_ms);
+    http_limits_arm(c, TIMEOUT_HEADER, s->limits.header_timeout_ms);
+    http_limits_evictable_add(c);
 }
 
 /* ---------------------------------------------------------------- server */
@@ -778,7 +539,7 @@ static void on_drain_deadline(uv_timer_t *t)
 
     close_server_handles(s);
     for (struct http_conn *c = s->conns; c != NULL; c = c->next)
-        conn_close(c);
+        http_conn_close(c);
     server_maybe_done(s);
 }
 
@@ -795,7 +556,7 @@ void http_server_drain(struct http_server *s, uint64_t deadline_ms, http_server_
     }
     for (struct http_conn *c = s->conns; c != NULL; c = c->next) {
         if (c->state == CONN_READING && !c->in_request && c->queued == 0)
-            conn_close(c);
+            http_conn_close(c);
         else
             c->close_after = true;
     }
@@ -815,7 +576,7 @@ void http_server_free(struct http_server *s)
     s->freeing = true;
     close_server_handles(s);
     for (struct http_conn *c = s->conns; c != NULL; c = c->next)
-        conn_close(c);
+        http_conn_close(c);
     server_maybe_done(s);
 }
 

@@ -1,11 +1,13 @@
 /* infini-registry's command-line table. The reference's flags (--port, --health-interval,
  * --health-timeout, --cleanup-interval) keep their meaning; the rest are ours. Depends on
- * common/cli, common/log (level names) and common/err. */
+ * common/cli, common/log (level names), common/err and registry/allow (to check
+ * --allow-hosts). */
 #include "config.h"
 
 #include <stddef.h>
 #include <string.h>
 
+#include "allow.h"
 #include "cli.h"
 #include "err.h"
 #include "log.h"
@@ -35,6 +37,28 @@ static const struct cli_opt reg_config_opts[] = {
         "keep the records in this file across restarts", 0, 0),
     OPT("max-body-bytes", CLI_INT, max_body_bytes, "2097152", NULL,
         "largest accepted request body (413 above)", 1, 1 << 30),
+    OPT("max-buffered-body-bytes", CLI_INT, max_buffered_body, "268435456", NULL,
+        "request-body bytes held at once across all connections (503 beyond; 0 = no limit)", 0,
+        2147483647),
+    OPT("max-connections", CLI_INT, max_connections, "10000", NULL,
+        "open connections; above, the oldest idle one is closed", 1, 1000000),
+    OPT("header-timeout", CLI_DOUBLE, header_timeout, "10", NULL,
+        "seconds from accept (or a request's first byte) to the end of its headers (408)", 0.01,
+        3600),
+    OPT("body-timeout", CLI_DOUBLE, body_timeout, "30", NULL,
+        "seconds a request body may pause; a body slower than 1 KiB/s ends about this long after "
+        "its headers (408)",
+        0.01, 3600),
+    OPT("allow-hosts", CLI_STR, allow_hosts, NULL, "INFINI_REGISTRY_ALLOW_HOSTS",
+        "comma-separated CIDR ranges and host names a record's host and url may name "
+        "(default: any but link-local)",
+        0, 0),
+    OPT("max-services", CLI_INT, max_services, "4096", NULL,
+        "records held; registrations of new names beyond are answered 429", 1, 10000000),
+    OPT("registration-rate", CLI_DOUBLE, registration_rate, "50", NULL,
+        "registrations accepted per second, sustained (429 beyond; 0 = unlimited)", 0, 1e6),
+    OPT("registration-burst", CLI_INT, registration_burst, "500", NULL,
+        "registrations accepted in a burst above --registration-rate", 1, 10000000),
     OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error, warn, info or debug",
         0, 0),
     OPT("access-log", CLI_STR, access_log, "-", NULL, "access log: PATH, - (stdout) or off", 0, 0),
@@ -63,6 +87,10 @@ int reg_config_parse(struct reg_config *cfg, int argc, char **argv, struct err_m
         err_set(err, 0, 0, "--bind: empty address");
         return SVC_EBADCONFIG;
     }
+    struct reg_allow *allow = reg_allow_parse(cfg->allow_hosts, err);
+    if (allow == NULL)
+        return SVC_EBADCONFIG;
+    reg_allow_free(allow); /* checked here; main builds its own */
     if (cfg->state_file != NULL && cfg->state_file[0] == '\0') {
         err_set(err, 0, 0, "--state-file: empty path");
         return SVC_EBADCONFIG;

@@ -1,6 +1,6 @@
 /* infini-registry's settings: the command-line option table (with environment overrides for the
  * auth token and the log level), defaults and range checks. Knows nothing about the loop or the
- * store; depends on common/cli and common/err only. */
+ * store; depends on common/cli, common/err and registry/allow (checks --allow-hosts). */
 #ifndef SVC_REGISTRY_CONFIG_H
 #define SVC_REGISTRY_CONFIG_H
 
@@ -20,6 +20,14 @@ struct reg_config {
     char *auth_token;         /* NULL or "" = writes are open */
     char *state_file;         /* NULL = no persistence */
     int max_body_bytes;       /* request bodies above are answered 413 */
+    int max_buffered_body;    /* request-body bytes held at once across connections (503) */
+    int max_connections;      /* above: the oldest idle connection is closed */
+    double header_timeout;    /* s from accept (or a request's first byte) to its headers */
+    double body_timeout;      /* s of silence allowed while a body is read */
+    char *allow_hosts;        /* CIDR ranges and names a record may name; NULL = any */
+    int max_services;         /* records; registrations of new names beyond get 429 */
+    double registration_rate; /* registrations per second (sustained); 0 = unlimited */
+    int registration_burst;   /* ... and in a burst */
     char *log_level;          /* error | warn | info | debug */
     char *access_log;         /* PATH, "-" (stdout) or "off" */
     double drain_timeout;     /* seconds given to in-flight requests at shutdown */

@@ -1,8 +1,10 @@
 /* Registry endpoints: routing, request validation in axum's order (route 404/405, body 413,
  * token 401, Content-Type 415, JSON 400, shape 422, unknown service 404) and the reference's
- * response shapes, compact with sorted keys. Every error carries the OpenAI-shaped JSON body.
- * Depends on registry/store, registry/record, registry/metrics, common/json, common/http_reply,
- * common/http_request (query and percent decoding), common/log, common/prom, common/wallclock. */
+ * response shapes, compact with sorted keys. Registrations are also rate-limited (429 right
+ * after the token check), held to the host allow-list (403) and to the record cap (429). Every
+ * error carries the OpenAI-shaped JSON body. Depends on registry/store, registry/record,
+ * registry/metrics, registry/allow, common/json, common/http_status, common/http_request (query
+ * and percent decoding), common/log, common/prom, common/wallclock. */
 #include "handlers.h"
 
 #include <math.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "allow.h"
 #include "bearer.h"
 #include "err.h"
 #include "http_reply.h"
@@ -21,6 +24,7 @@
 #include "log.h"
 #include "prom.h"
 #include "store.h"
+#include "url.h"
 #include "wallclock.h"
 #include "xalloc.h"
 
@@ -34,6 +38,11 @@ struct reg_handlers {
     struct reg_metrics *metrics;
     char *token; /* comma-separated accepted tokens; NULL = open */
     size_t max_body;
+    const struct reg_allow *allow;
+    size_t max_services;
+    double rate, burst; /* registration token bucket: refill per second, capacity */
+    double tokens;
+    double tokens_at; /* when `tokens` was last brought up to date; < 0 = never */
     double ts_second; /* the second `ts` was formatted for */
     char ts[WALLCLOCK_RFC3339_LEN];
 };
@@ -61,6 +70,12 @@ struct reg_handlers *reg_handlers_new(const struct reg_handlers_opts *opts)
     h->store = opts->store;
     h->metrics = opts->metrics;
     h->max_body = opts->max_body;
+    h->allow = opts->allow;
+    h->max_services = opts->max_services;
+    h->rate = opts->registration_rate;
+    h->burst = opts->registration_burst > 1 ? opts->registration_burst : 1;
+    h->tokens = h->burst;
+    h->tokens_at = -1;
     if (opts->auth_token != NULL && opts->auth_token[0] != '\0') {
         h->token = xstrdup(opts->auth_token);
     }
@@ -99,6 +114,7 @@ static void response_reset(struct reg_response *r)
     r->content_type = JSON_TYPE;
     r->allow = NULL;
     r->auth_challenge = false;
+    r->retry_after = 0;
 }
 
 /* The RFC 3339 form of `now`, formatted once per second (heartbeats need it at a high rate). */
@@ -243,6 +259,82 @@ static bool decode_name(struct slice seg, char *out, size_t size, struct reg_res
     return true;
 }
 
+/* Whether a JSON text has a \u0000 escape inside a string. cJSON keeps C strings, so
+ * "a\u0000b" would silently become "a": a registration could replace the record "a". */
+static bool has_nul_escape(struct slice body)
+{
+    bool in_string = false;
+
+    for (size_t i = 0; i < body.len; i++) {
+        char c = body.ptr[i];
+        if (!in_string) {
+            in_string = c == '"';
+            continue;
+        }
+        if (c == '"') {
+            in_string = false;
+        } else if (c == '\\' && i + 1 < body.len) {
+            i++; /* the escaped character, never a string's end */
+            if (body.ptr[i] == 'u' && body.len - i > 4 && memcmp(body.ptr + i + 1, "0000", 4) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+/* Takes a registration token; false (429 filled in) when the bucket is empty. */
+static bool take_registration_token(struct reg_handlers *h, double now, struct reg_response *r)
+{
+    if (h->rate <= 0)
+        return true;
+    if (h->tokens_at >= 0 && now > h->tokens_at)
+        h->tokens += (now - h->tokens_at) * h->rate;
+    if (h->tokens > h->burst)
+        h->tokens = h->burst;
+    h->tokens_at = now;
+    if (h->tokens >= 1) {
+        h->tokens -= 1;
+        return true;
+    }
+    h->metrics->registrations_refused[REG_REFUSED_RATE]++;
+    fail(r, 429, "Too many registrations: at most %g per second (--registration-rate)", h->rate);
+    r->retry_after = (int)ceil((1 - h->tokens) / h->rate);
+    return false;
+}
+
+/* The hosts a record names (host, and the host of url); false (403 filled in) when one is not
+ * allowed. NULL = not given (a PUT changing other fields). */
+static bool hosts_allowed(struct reg_handlers *h, const char *host, const char *url,
+                          struct reg_response *r)
+{
+    char loghost[REG_LOG_NAME_MAX];
+    struct url_http u;
+
+    if (host != NULL && !reg_allow_host(h->allow, host)) {
+        h->metrics->registrations_refused[REG_REFUSED_HOST]++;
+        fail(r, 403, "host '%s' is not allowed (--allow-hosts)",
+             reg_record_log_name(host, loghost, sizeof(loghost)));
+        return false;
+    }
+    if (url == NULL)
+        return true;
+    if (url_parse_http(url, &u) < 0) {
+        /* Nothing can fetch it (probes speak plain http://), so only a list makes it an error. */
+        if (!reg_allow_is_listed(h->allow))
+            return true;
+        h->metrics->registrations_refused[REG_REFUSED_HOST]++;
+        fail(r, 403, "url must be http://host:port/... with an allowed host (--allow-hosts)");
+        return false;
+    }
+    if (!reg_allow_host(h->allow, u.host)) {
+        h->metrics->registrations_refused[REG_REFUSED_HOST]++;
+        fail(r, 403, "url host '%s' is not allowed (--allow-hosts)",
+             reg_record_log_name(u.host, loghost, sizeof(loghost)));
+        return false;
+    }
+    return true;
+}
+
 /* 415 / 400 for a JSON body; the caller frees *doc with cJSON_Delete(). */
 static bool parse_json_body(const struct reg_request *req, struct reg_response *r, cJSON **doc)
 {
@@ -256,6 +348,13 @@ static bool parse_json_body(const struct reg_request *req, struct reg_response *
     *doc = json_parse(req->body.ptr, req->body.len, &err);
     if (*doc == NULL) {
         fail(r, 400, "Failed to parse the request body as JSON: %s", err.msg);
+        return false;
+    }
+    if (has_nul_escape(req->body)) {
+        cJSON_Delete(*doc);
+        *doc = NULL;
+        fail(r, 422, "Failed to deserialize the JSON body into the target type: %s",
+             "strings must not contain NUL (\\u0000)");
         return false;
     }
     return true;
@@ -358,12 +457,25 @@ static void do_register(struct reg_handlers *h, const struct reg_request *req, d
     char logname[REG_LOG_NAME_MAX], loghost[REG_LOG_NAME_MAX], logstatus[REG_LOG_NAME_MAX];
     cJSON *doc;
 
-    if (!parse_json_body(req, r, &doc))
+    if (!take_registration_token(h, now, r) || !parse_json_body(req, r, &doc))
         return;
     struct reg_record *rec = reg_record_from_json(doc, REG_RECORD_REGISTER, now, &err);
     cJSON_Delete(doc);
     if (rec == NULL) {
         fail(r, 422, "Failed to deserialize the JSON body into the target type: %s", err.msg);
+        return;
+    }
+    if (!hosts_allowed(h, rec->host, rec->url, r)) {
+        reg_record_free(rec);
+        return;
+    }
+    if (h->max_services > 0 && reg_store_count(h->store) >= h->max_services &&
+        reg_store_get(h->store, rec->name) == NULL) {
+        h->metrics->registrations_refused[REG_REFUSED_FULL]++;
+        fail(r, 429, "The registry holds %zu services, its limit (--max-services)",
+             reg_store_count(h->store));
+        r->retry_after = 60;
+        reg_record_free(rec);
         return;
     }
     bool replaced = reg_store_put(h->store, rec);
@@ -410,7 +522,8 @@ static void do_update(struct reg_handlers *h, const struct reg_request *req, con
     if (!cJSON_IsObject(doc)) {
         fail(r, 422, "Failed to deserialize the JSON body into the target type: %s",
              "expected a JSON object");
-    } else if ((rec = find(h, name, r)) != NULL) {
+    } else if ((rec = find(h, name, r)) != NULL &&
+               hosts_allowed(h, json_get_string(doc, "host"), json_get_string(doc, "url"), r)) {
         if (reg_record_update(rec, doc, now, &err) < 0) {
             fail(r, 422, "Failed to deserialize the JSON body into the target type: %s", err.msg);
         } else {
@@ -458,6 +571,16 @@ static void do_heartbeat(struct reg_handlers *h, const struct reg_request *req, 
             return;
         }
         const char *status = json_get_string(doc, "status");
+        if (status != NULL && (status[0] == '\0' || strlen(status) > REG_RECORD_STATUS_MAX ||
+                               has_nul_escape(req->body))) {
+            cJSON_Delete(doc);
+            cJSON_Delete(load);
+            fail(r, 422,
+                 "Failed to deserialize the JSON body into the target type: field `status` must "
+                 "be a non-empty string without NUL, at most %d bytes",
+                 REG_RECORD_STATUS_MAX);
+            return;
+        }
         if (status != NULL)
             reg_record_set_status(rec, status);
         if (load != NULL)

@@ -1,9 +1,11 @@
 /* The registry's HTTP API as a pure function: routing of method + path to the endpoint logic,
- * validation (413/401/415/400/422), and the response status and JSON body. Used by the HTTP glue
+ * validation (413/401/429/415/400/422/403), admission of registrations (the host allow-list,
+ * a rate limit and a cap on records), and the response status and JSON body. Used by the HTTP glue
  * (registry/server), the unit tests and the fuzz target, so it never touches sockets, files or
  * the loop. GET /services/:name/health needs an asynchronous probe: the entry point answers
  * "probe first" and the glue calls reg_handlers_probe_done() with the result.
- * Depends on registry/store, registry/metrics, common/json, common/http_reply (error bodies). */
+ * Depends on registry/store, registry/metrics, registry/allow, common/json, common/http_status
+ * (error bodies). */
 #ifndef SVC_REGISTRY_HANDLERS_H
 #define SVC_REGISTRY_HANDLERS_H
 
@@ -13,6 +15,7 @@
 #include "buf.h"
 #include "metrics.h"
 
+struct reg_allow;
 struct reg_store;
 struct reg_handlers;
 
@@ -32,15 +35,20 @@ struct reg_response {
     const char *content_type;   /* static string */
     const char *allow;          /* static; set with 405 (the Allow header) */
     bool auth_challenge;        /* set with 401 (WWW-Authenticate: Bearer) */
+    int retry_after;            /* seconds for a Retry-After header (429), 0 = none */
     struct buf body;
     char *probe_name; /* owned by the response; set when status is 0 */
 };
 
 struct reg_handlers_opts {
-    struct reg_store *store;     /* borrowed */
-    struct reg_metrics *metrics; /* borrowed */
-    const char *auth_token;      /* copied; NULL or "" = writes need no token */
-    size_t max_body;             /* larger bodies get 413 */
+    struct reg_store *store;       /* borrowed */
+    struct reg_metrics *metrics;   /* borrowed */
+    const char *auth_token;        /* copied; NULL or "" = writes need no token */
+    size_t max_body;               /* larger bodies get 413 */
+    const struct reg_allow *allow; /* borrowed; hosts a record may name (NULL = any) */
+    size_t max_services;           /* registrations of new names beyond get 429 (0 = no cap) */
+    double registration_rate;      /* POST /services per second, sustained (0 = no limit) */
+    double registration_burst;     /* ... and in a burst */
 };
 
 /* Never NULL. */

@@ -6,10 +6,12 @@
 
 #include <uv.h>
 
+#include "allow.h"
 #include "config.h"
 #include "daemon.h"
 #include "err.h"
 #include "handlers.h"
+#include "http_server.h"
 #include "log.h"
 #include "metrics.h"
 #include "persist.h"
@@ -59,6 +61,16 @@ static int load_state(const struct reg_config *cfg, struct reg_store *store)
     return 0;
 }
 
+static void http_limits(const struct reg_config *cfg, struct http_server_limits *l)
+{
+    http_server_limits_default(l);
+    l->max_body = (size_t)cfg->max_body_bytes;
+    l->max_buffered_body = (size_t)cfg->max_buffered_body;
+    l->max_connections = (unsigned)cfg->max_connections;
+    l->header_timeout_ms = (uint64_t)(cfg->header_timeout * 1000.0);
+    l->body_timeout_ms = (uint64_t)(cfg->body_timeout * 1000.0);
+}
+
 int main(int argc, char **argv)
 {
     struct reg_config cfg = {0};
@@ -79,11 +91,17 @@ int main(int argc, char **argv)
     }
     reg_metrics_init(&metrics, wallclock_now());
     SVC_ASSERT(uv_loop_init(&loop) == 0);
+    struct reg_allow *allow = reg_allow_parse(cfg.allow_hosts, &err);
+    SVC_ASSERT(allow != NULL); /* reg_config_parse checked it */
     struct reg_handlers_opts hopts = {
         .store = store,
         .metrics = &metrics,
         .auth_token = cfg.auth_token,
         .max_body = (size_t)cfg.max_body_bytes,
+        .allow = allow,
+        .max_services = (size_t)cfg.max_services,
+        .registration_rate = cfg.registration_rate,
+        .registration_burst = cfg.registration_burst,
     };
     struct reg_server_parts parts = {
         .store = store,
@@ -91,8 +109,8 @@ int main(int argc, char **argv)
         .handlers = reg_handlers_new(&hopts),
         .prober = reg_prober_new(&loop, store, &metrics, cfg.health_interval, cfg.health_timeout),
         .cleanup_interval = cfg.cleanup_interval,
-        .max_body = (size_t)cfg.max_body_bytes,
     };
+    http_limits(&cfg, &parts.limits);
     if (cfg.state_file != NULL) {
         parts.persister =
             reg_persister_new(&loop, cfg.state_file, store, &metrics, STATE_DEBOUNCE_MS);
@@ -114,6 +132,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "infini-registry: %s\n", err.msg[0] ? err.msg : err_str(rc));
     reg_server_free(srv);
     reg_handlers_free(parts.handlers);
+    reg_allow_free(allow);
     reg_store_free(store);
     log_access_close();
     reg_config_free(&cfg);

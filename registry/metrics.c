@@ -8,8 +8,8 @@
 #include "prom.h"
 #include "store.h"
 
-static const int counted_codes[REG_METRICS_NCODES] = {200, 201, 400, 401, 404, 405, 408,
-                                                      413, 415, 422, 431, 500, 503};
+static const int counted_codes[REG_METRICS_NCODES] = {200, 201, 400, 401, 403, 404, 405, 408,
+                                                      413, 415, 422, 429, 431, 500, 503};
 
 static const char *const endpoint_names[REG_EP_COUNT] = {
     [REG_EP_HEALTH] = "health",   [REG_EP_LIST] = "list",           [REG_EP_REGISTER] = "register",
@@ -104,6 +104,15 @@ void reg_metrics_write(const struct reg_metrics *m, const struct reg_store *stor
             m->state_write_failures);
     counter(out, "infini_registry_auth_failures_total",
             "Write requests refused for a missing or wrong bearer token", m->auth_failures);
+    prom_family(out, "infini_registry_registrations_refused_total", "counter",
+                "Registrations refused, by reason: host (--allow-hosts), rate "
+                "(--registration-rate), full (--max-services)");
+    prom_sample(out, "infini_registry_registrations_refused_total", "reason=\"host\"",
+                (double)m->registrations_refused[REG_REFUSED_HOST]);
+    prom_sample(out, "infini_registry_registrations_refused_total", "reason=\"rate\"",
+                (double)m->registrations_refused[REG_REFUSED_RATE]);
+    prom_sample(out, "infini_registry_registrations_refused_total", "reason=\"full\"",
+                (double)m->registrations_refused[REG_REFUSED_FULL]);
     prom_family(out, "infini_registry_uptime_seconds", "gauge",
                 "Seconds since the registry started");
     prom_sample(out, "infini_registry_uptime_seconds", NULL, now - m->start_time);

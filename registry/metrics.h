@@ -27,7 +27,15 @@ enum reg_endpoint {
 };
 
 /* Status codes counted individually; anything else is counted as "other". */
-#define REG_METRICS_NCODES 13
+#define REG_METRICS_NCODES 15
+
+/* Why a registration was refused, as labelled in infini_registry_registrations_refused_total. */
+enum reg_refused {
+    REG_REFUSED_HOST, /* 403: host or url host not in --allow-hosts */
+    REG_REFUSED_RATE, /* 429: --registration-rate */
+    REG_REFUSED_FULL, /* 429: --max-services */
+    REG_REFUSED_COUNT,
+};
 
 struct reg_metrics {
     uint64_t requests[REG_EP_COUNT][REG_METRICS_NCODES + 1];
@@ -42,6 +50,7 @@ struct reg_metrics {
     uint64_t state_writes;
     uint64_t state_write_failures;
     uint64_t auth_failures;
+    uint64_t registrations_refused[REG_REFUSED_COUNT];
     double start_time; /* Unix seconds */
 };
 

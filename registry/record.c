@@ -253,6 +253,47 @@ static void set_metadata(struct reg_record *rec, const cJSON *meta)
     rec->openai_api = type != NULL && strcmp(type, "openai-api") == 0;
 }
 
+static int check_name(const char *name, struct err_msg *err)
+{
+    if (name[0] == '\0') {
+        err_set(err, 0, 0, "field `name` must not be empty");
+        return SVC_EPARSE;
+    }
+    if (strlen(name) > REG_RECORD_NAME_MAX) {
+        err_set(err, 0, 0, "field `name` is longer than %d bytes", REG_RECORD_NAME_MAX);
+        return SVC_EPARSE;
+    }
+    return 0;
+}
+
+/* Bounds on the other strings (NULL = absent from a PUT): every listing prints them and the
+ * probes connect to them. */
+static int check_strings(const char *host, const char *hostname, const char *url,
+                         const char *status, struct err_msg *err)
+{
+    const struct {
+        const char *key, *val;
+        size_t max;
+    } f[] = {
+        {"host", host, REG_RECORD_HOST_MAX},
+        {"hostname", hostname, REG_RECORD_HOST_MAX},
+        {"url", url, REG_RECORD_URL_MAX},
+        {"status", status, REG_RECORD_STATUS_MAX},
+    };
+
+    if (host != NULL && host[0] == '\0') {
+        err_set(err, 0, 0, "field `host` must not be empty");
+        return SVC_EPARSE;
+    }
+    for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+        if (f[i].val != NULL && strlen(f[i].val) > f[i].max) {
+            err_set(err, 0, 0, "field `%s` is longer than %zu bytes", f[i].key, f[i].max);
+            return SVC_EPARSE;
+        }
+    }
+    return 0;
+}
+
 struct reg_record *reg_record_from_json(const cJSON *obj, enum reg_record_src src, double now,
                                         struct err_msg *err)
 {
@@ -274,10 +315,8 @@ struct reg_record *reg_record_from_json(const cJSON *obj, enum reg_record_src sr
         need_string(obj, "status", true, &status, err) < 0 ||
         need_string(obj, "timestamp", false, &ts, err) < 0 || need_metadata(obj, &meta, err) < 0)
         return NULL;
-    if (strlen(name) > REG_RECORD_NAME_MAX) {
-        err_set(err, 0, 0, "field `name` is longer than %d bytes", REG_RECORD_NAME_MAX);
+    if (check_name(name, err) < 0 || check_strings(host, hostname, url, status, err) < 0)
         return NULL;
-    }
     if (need_load(obj, now, &load, err) < 0)
         return NULL;
     struct reg_record *rec = xcalloc(1, sizeof(*rec));
@@ -328,8 +367,11 @@ int reg_record_update(struct reg_record *rec, const cJSON *obj, double now, stru
         need_string(obj, "hostname", false, &hostname, err) < 0 ||
         need_string(obj, "url", false, &url, err) < 0 ||
         need_string(obj, "status", false, &status, err) < 0 || need_metadata(obj, &meta, err) < 0 ||
-        need_load(obj, now, &load, err) < 0)
+        need_load(obj, now, &load, err) < 0 ||
+        check_strings(host, hostname, url, status, err) < 0) {
+        cJSON_Delete(load);
         return SVC_EPARSE;
+    }
     replace_str(&rec->host, host);
     replace_str(&rec->hostname, hostname);
     replace_str(&rec->url, url);

@@ -18,6 +18,10 @@ struct err_msg;
 
 /* Longest accepted service name, in bytes (longer registrations get 422). */
 #define REG_RECORD_NAME_MAX 1024
+/* Longest accepted host and hostname (a DNS name's limit), url and status, in bytes. */
+#define REG_RECORD_HOST_MAX   253
+#define REG_RECORD_URL_MAX    2048
+#define REG_RECORD_STATUS_MAX 64
 /* Buffer size for reg_record_log_name(). */
 #define REG_LOG_NAME_MAX 160
 
@@ -60,17 +64,19 @@ struct reg_record {
 };
 
 /* Builds a record from a JSON object. Checks required string fields (name, host, hostname,
- * url, status), port (an integer 0..65535), metadata (an object; absent or null = {}), load
- * (see reg_record_parse_load) and, for REG_RECORD_STATE, timestamp, last_heartbeat and
- * health_status. For REG_RECORD_REGISTER, timestamp and last_heartbeat come from `now`.
- * Fields that are not record fields are kept in `extra`. Returns a record the caller frees with
- * reg_record_free(), or NULL with `err` naming the offending field. `obj` is borrowed. */
+ * url, status; name and host non-empty, each within its REG_RECORD_*_MAX), port (an integer
+ * 0..65535), metadata (an object; absent or null = {}), load (see reg_record_parse_load) and, for
+ * REG_RECORD_STATE, timestamp, last_heartbeat and health_status. For REG_RECORD_REGISTER, timestamp
+ * and last_heartbeat come from `now`. Fields that are not record fields are kept in `extra`.
+ * Returns a record the caller frees with reg_record_free(), or NULL with `err` naming the offending
+ * field. `obj` is borrowed. */
 struct reg_record *reg_record_from_json(const cJSON *obj, enum reg_record_src src, double now,
                                         struct err_msg *err);
 
 /* Applies a PUT body: optional host, port, hostname, url, status, metadata (replaced whole) and
- * load; null counts as absent. Validates everything before changing anything, then refreshes
- * last_heartbeat. 0, or SVC_EPARSE with `err` set (the record is unchanged). */
+ * load; null counts as absent; strings are bounded as for a registration. Validates everything
+ * before changing anything, then refreshes last_heartbeat. 0, or SVC_EPARSE with `err` set (the
+ * record is unchanged). */
 int reg_record_update(struct reg_record *rec, const cJSON *obj, double now, struct err_msg *err);
 
 /* Validates a load object: every member a finite non-negative number, kv_usage at most 1.

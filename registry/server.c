@@ -5,6 +5,7 @@
  * common/wallclock, registry/handlers, registry/probe, registry/persister, registry/store. */
 #include "server.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon.h"
@@ -40,12 +41,27 @@ static void send_response(struct http_request *req, const struct reg_response *r
         http_reply_add_header(req, "Allow", resp->allow);
     if (resp->auth_challenge)
         http_reply_add_header(req, "WWW-Authenticate", "Bearer");
+    if (resp->retry_after > 0) {
+        char secs[16];
+        snprintf(secs, sizeof(secs), "%d", resp->retry_after);
+        http_reply_add_header(req, "Retry-After", secs);
+    }
     if (log_access_enabled()) {
         double ms = (double)(uv_hrtime() - req->start_ns) / 1e6;
         log_access("%s %s %.*s %d %zu %.3f", req->peer_ip, req->method_name, (int)req->path.len,
                    req->path.ptr, resp->status, resp->body.len, ms);
     }
     http_reply_send(req, resp->status, resp->content_type, resp->body.data, resp->body.len);
+}
+
+/* The same line for a request the HTTP server refused before it reached the handlers (0 body
+ * bytes counted: the server wrote the error itself). */
+static void on_reject(const struct http_server_rejection *r, void *ud)
+{
+    (void)ud;
+    if (log_access_enabled())
+        log_access("%s %s %.*s %d 0 %.3f", r->peer_ip, r->method, (int)r->path.len, r->path.ptr,
+                   r->status, r->ms);
 }
 
 static void probe_ctx_free(struct probe_ctx *ctx)
@@ -128,12 +144,10 @@ static void on_expiry_timer(uv_timer_t *t)
 struct reg_server *reg_server_new(uv_loop_t *loop, const struct reg_server_parts *parts)
 {
     struct reg_server *s = xcalloc(1, sizeof(*s));
-    struct http_server_limits limits;
 
     s->parts = *parts;
-    http_server_limits_default(&limits);
-    limits.max_body = parts->max_body;
-    s->http = http_server_new(loop, &limits, on_request, s);
+    s->http = http_server_new(loop, &parts->limits, on_request, s);
+    http_server_on_reject(s->http, on_reject, s);
     SVC_ASSERT(uv_timer_init(loop, &s->expiry) == 0);
     s->expiry.data = s;
     s->expiry_open = true;

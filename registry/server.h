@@ -1,7 +1,8 @@
 /* The running registry: the HTTP glue between common/http_server and registry/handlers (request
  * to reg_request, response headers, access log, the asynchronous on-demand probe with its abort
  * path), the expiry timer, and the daemon hooks that stop timers and probes at shutdown and flush
- * the state file. Depends on common/http_server, common/http_reply, common/daemon, common/log,
+ * the state file; the access-log line for each request, including those the HTTP server
+ * refused itself. Depends on common/http_server, common/http_reply, common/daemon, common/log,
  * registry/handlers, registry/probe, registry/persister, registry/store. */
 #ifndef SVC_REGISTRY_SERVER_H
 #define SVC_REGISTRY_SERVER_H
@@ -10,8 +11,9 @@
 
 #include <uv.h>
 
+#include "http_server.h"
+
 struct daemon_hooks;
-struct http_server;
 struct reg_handlers;
 struct reg_metrics;
 struct reg_persister;
@@ -24,10 +26,10 @@ struct reg_server_parts {
     struct reg_store *store;
     struct reg_metrics *metrics;
     struct reg_handlers *handlers;
-    struct reg_prober *prober;       /* taken: freed by the cleanup hook */
-    struct reg_persister *persister; /* taken (may be NULL): closed by the cleanup hook */
-    double cleanup_interval;         /* seconds between expiry sweeps */
-    size_t max_body;                 /* request body limit (413 above) */
+    struct reg_prober *prober;        /* taken: freed by the cleanup hook */
+    struct reg_persister *persister;  /* taken (may be NULL): closed by the cleanup hook */
+    double cleanup_interval;          /* seconds between expiry sweeps */
+    struct http_server_limits limits; /* for the HTTP server (body, connections, timeouts) */
 };
 
 /* Creates the server and its HTTP server on `loop`. Never NULL. */
