@@ -2,7 +2,8 @@
 prompt_cache_key patterns (consistent instances through the router, and the exact expanded keys
 reaching the upstream, recorded by a small in-process upstream), every result field with sane
 values, completions without streaming, failure accounting and exit codes, `compare` (table and
-PNG chart), dataset generation, and bad arguments (exit code 2).
+PNG chart), dataset generation, Mooncake trace replay (send times follow the timestamps, prompts
+follow the hash ids, sampling keeps whole conversations) and bad arguments (exit code 2).
 
 How the raw key is checked: a standard-library HTTP server in this process plays the upstream,
 answers like a model server (SSE with a usage chunk, X-Mock-Instance) and records every request
@@ -15,6 +16,7 @@ import re
 import shutil
 import subprocess
 import threading
+import time
 import unittest
 
 import routerlib
@@ -39,6 +41,7 @@ class Recorder:
     def __init__(self, name):
         self.name = name
         self.bodies = []
+        self.times = []  # time.monotonic() at each request's arrival
         self.lock = threading.Lock()
         recorder = self
 
@@ -63,6 +66,7 @@ class Recorder:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with recorder.lock:
                     recorder.bodies.append(body)
+                    recorder.times.append(time.monotonic())
                 usage = {"prompt_tokens": 7, "completion_tokens": 2,
                          "prompt_tokens_details": {"cached_tokens": 0}}
                 if not body.get("stream"):
@@ -299,6 +303,111 @@ class KeyPatternTests(BenchTestCase):
         self.assertEqual(up.bodies[6]["messages"], records[0]["messages"])
 
 
+FIXTURE_TRACE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures",
+                             "traces", "small-mooncake.jsonl")
+# The command that made the fixture (tests/fixtures/traces/README.md).
+FIXTURE_GEN = ("--kind", "trace", "--num-conversations", 48, "--messages-per-conv", 6,
+               "--num-prefixes", 16, "--prefix-len", 4096, "--context-len", 2048,
+               "--new-msg-len", 512, "--request-rate", 20, "--seed", 7)
+
+
+def read_jsonl(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+class TraceTests(BenchTestCase):
+    def write_trace(self, records):
+        path = os.path.join(self.tmpdir, "trace.jsonl")
+        with open(path, "w") as f:
+            for r in records:
+                f.write(json.dumps(r) + "\n")
+        return path
+
+    def test_replay_follows_timestamps_and_hash_ids(self):
+        up = self.recorder("up")
+        # Two conversations (first ids 10 and 20); 10's second turn extends its first.
+        trace = [
+            {"timestamp": 1000, "input_length": 700, "output_length": 50, "hash_ids": [10, 11]},
+            {"timestamp": 1600, "input_length": 300, "output_length": 5, "hash_ids": [20]},
+            {"timestamp": 1600, "input_length": 1500, "output_length": 9,
+             "hash_ids": [10, 11, 12]},
+            {"timestamp": 2800, "input_length": 512, "output_length": 0, "hash_ids": [20]},
+            {"timestamp": 4000, "input_length": 1024, "output_length": 20, "hash_ids": [10, 13]},
+        ]
+        path = self.write_trace(trace)
+        start = time.monotonic()
+        res, out, _ = self.serve(up.port, "--dataset", path, "--dataset-kind", "trace",
+                                 "--time-scale", 1.5, "--max-output-tokens", 16,
+                                 "--chars-per-token", 3, "--prompt-cache-key",
+                                 "conv_{conversation_id}", label="trace")
+        self.assertEqual(res["completed"], 5)
+        self.assertIn("Trace replay: timestamps / 1.5, last request at 2.00 s", out)
+        self.assertEqual(res["request_rate"], 2.5)  # 5 requests over 2 s
+        # Send times: (timestamp - 1000 ms) / 1.5, within a generous margin on a busy machine.
+        want = [0.0, 0.4, 0.4, 1.2, 2.0]
+        got = [t - up.times[0] for t in up.times]
+        self.assertLess(up.times[0] - start, 5.0)
+        for w, g in zip(want, got):
+            self.assertGreaterEqual(g, w - 0.05, (want, got))
+            self.assertLess(g, w + 0.35, (want, got))
+        prompts = [b["messages"][0]["content"] for b in up.bodies]
+        by_len = {len(p): p for p in prompts}
+        self.assertEqual(sorted(by_len), sorted(3 * r["input_length"] for r in trace))
+        p700, p1500, p1024 = by_len[2100], by_len[4500], by_len[3072]
+        # Equal hash ids, equal text; the next different id changes the text at once.
+        self.assertTrue(p1500.startswith(p700))
+        self.assertEqual(p1024[:1536], p1500[:1536])
+        self.assertNotEqual(p1024[1536:1540], p1500[1536:1540])
+        self.assertTrue(by_len[1536].startswith(by_len[900]))
+        self.assertEqual(sorted(b["max_tokens"] for b in up.bodies), [1, 5, 9, 16, 16])
+        self.assertEqual(sorted(up.keys()), ["conv_10"] * 3 + ["conv_20"] * 2)
+        self.assertEqual(len(up.bodies[0]["messages"]), 1)
+
+    def test_sampling_keeps_whole_conversations(self):
+        records = read_jsonl(FIXTURE_TRACE)
+        sizes = {}
+        for r in records:
+            sizes[r["hash_ids"][0]] = sizes.get(r["hash_ids"][0], 0) + 1
+        self.assertGreater(len(records), 200)
+        self.assertGreaterEqual(len(sizes), 8)
+        up = self.recorder("up")
+        # A few connections at a time: the recorder's listen backlog is small.
+        base = ("--dataset", FIXTURE_TRACE, "--dataset-kind", "trace", "--time-scale", 200,
+                "--max-concurrency", 4, "--max-output-tokens", 2, "--prompt-cache-key",
+                "{conversation_id}")
+        res, _, _ = self.serve(up.port, *base, "--sample-conversations", 3, label="sampled")
+        got = {}
+        for k in up.keys():
+            got[int(k)] = got.get(int(k), 0) + 1
+        self.assertEqual(res["completed"], sum(got.values()))
+        self.assertTrue(0 < len(got) < len(sizes), got)
+        for conv, n in got.items():
+            self.assertEqual(n, sizes[conv], "conversation %d was cut" % conv)
+        # The same choice every time; and without sampling, every record once.
+        up.bodies.clear()
+        self.serve(up.port, *base, "--sample-conversations", 3, label="again")
+        self.assertEqual(sorted(up.keys()), sorted(str(c) for c in got for _ in range(got[c])))
+        up.bodies.clear()
+        res, _, _ = self.serve(up.port, *base, label="whole")
+        self.assertEqual(res["completed"], len(records))
+
+    def test_fixture_is_what_gen_makes(self):
+        path = os.path.join(self.tmpdir, "gen.jsonl")
+        p = self.bench("gen", *FIXTURE_GEN, "--output", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("wrote 288 records", p.stdout)
+        with open(path) as a, open(FIXTURE_TRACE) as b:
+            self.assertEqual(a.read(), b.read())
+        records = read_jsonl(path)
+        stamps = [r["timestamp"] for r in records]
+        self.assertEqual(stamps, sorted(stamps))
+        self.assertTrue(13000 < stamps[-1] < 16000)  # 288 requests at 20/s: ~14.4 s
+        for r in records:
+            self.assertEqual(len(r["hash_ids"]), -(-r["input_length"] // 512))
+            self.assertEqual(r["output_length"], 512)
+
+
 class CompareAndGenTests(BenchTestCase):
     def test_compare_prints_a_table_and_draws_a_chart(self):
         mock = self.mock()
@@ -398,6 +507,19 @@ class BadArgumentTests(BenchTestCase):
             (serve + ["--dataset-kind", "sharegpt"], "unknown dataset kind 'sharegpt'"),
             (serve + ["--dataset-kind", "multi-prefix"], "--num-prompts"),
             (serve + gen + ["--burstiness", "0"], "--burstiness"),
+            (serve + ["--dataset-kind", "trace"], "--dataset FILE"),
+            (serve + gen + ["--time-scale", "2"], "apply to --dataset-kind trace only"),
+            (serve + gen + ["--sample-conversations", "2"], "--dataset-kind trace only"),
+            (serve + ["--dataset-kind", "trace", "--dataset", FIXTURE_TRACE, "--time-scale",
+                      "0"], "--time-scale"),
+            (serve + ["--dataset-kind", "shared-prefix", "--num-prompts", "4", "--hot-share",
+                      "0.5"], "--hot-share"),
+            (serve + ["--dataset-kind", "trace", "--dataset",
+                      os.path.join(self.tmpdir, "missing.jsonl")], "no such file"),
+            (["gen", "--kind", "multi-prefix", "--num-prompts", "3", "--request-rate", "2",
+              "--output", os.path.join(self.tmpdir, "x")], "--kind trace only"),
+            (["gen", "--kind", "trace", "--request-rate", "inf",
+              "--output", os.path.join(self.tmpdir, "x")], "--request-rate"),
             (["gen", "--kind", "multi-prefix", "--num-prompts", "3"], "--output"),
             (["gen", "--kind", "shared-prefix", "--num-prefixes", "3", "--num-prompts", "3",
               "--output", os.path.join(self.tmpdir, "x")], "multi-prefix"),

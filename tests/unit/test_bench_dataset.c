@@ -1,7 +1,8 @@
 /* Unit tests for tools/bench/dataset and tools/bench/body: generation is deterministic by seed,
  * prompts with the same prefix_id share exactly prefix-len leading characters and differ right
- * after, conversation records grow turn by turn in an interleaved order, JSONL round-trips, and
- * request bodies carry messages/prompt, max_tokens, stream options and cache keys. */
+ * after, a hot share skews multi-prefix evenly through the run, conversation records grow turn by
+ * turn in an interleaved order, JSONL round-trips, and request bodies carry messages/prompt,
+ * max_tokens (and its cap), stream options and cache keys. */
 #include "dataset.h"
 
 #include <stdio.h>
@@ -160,6 +161,43 @@ TEST(shuffle_keeps_prefix_counts)
     bench_dataset_free(&d);
 }
 
+TEST(hot_share_skews_evenly)
+{
+    struct bench_gen_params p = prefix_params(BENCH_DATASET_MULTI_PREFIX, 40, 5);
+    struct bench_dataset d;
+    int count[5] = {0}, hot_first_half = 0;
+
+    p.hot_share = 0.5;
+    generate(&p, &d);
+    for (size_t i = 0; i < d.n; i++) {
+        long long pid = int_field(d.recs[i], "prefix_id");
+        count[pid]++;
+        hot_first_half += pid == 0 && i < 20;
+        if (i % 2 == 1)
+            ASSERT_EQ(pid, 0); /* every second request: spread, not bunched */
+    }
+    ASSERT_EQ(count[0], 20);
+    for (int k = 1; k < 5; k++)
+        ASSERT_EQ(count[k], 5);
+    ASSERT_EQ(hot_first_half, 10);
+    bench_dataset_free(&d);
+    p.shuffle = true; /* the same counts in another order */
+    p.hot_share = 0.25;
+    generate(&p, &d);
+    memset(count, 0, sizeof(count));
+    for (size_t i = 0; i < d.n; i++)
+        count[int_field(d.recs[i], "prefix_id")]++;
+    ASSERT_EQ(count[0], 10);
+    for (int k = 1; k < 5; k++)
+        ASSERT_EQ(count[k], 30 / 4 + (k <= 30 % 4));
+    bench_dataset_free(&d);
+    p.hot_share = 1;
+    generate(&p, &d);
+    for (size_t i = 0; i < d.n; i++)
+        ASSERT_EQ(int_field(d.recs[i], "prefix_id"), 0);
+    bench_dataset_free(&d);
+}
+
 static void check_turn(const cJSON *rec, const struct bench_gen_params *p, int turn)
 {
     const cJSON *msgs = json_get_array(rec, "messages");
@@ -228,9 +266,22 @@ TEST(bad_parameters_are_rejected)
     ASSERT_CONTAINS(err.msg, "--num-prompts");
     struct bench_gen_params q = conv_params(0, 2);
     ASSERT_EQ(bench_dataset_generate(&q, &d, &err), SVC_EBADCONFIG);
+    struct bench_gen_params h = prefix_params(BENCH_DATASET_MULTI_PREFIX, 10, 1);
+    h.hot_share = 0.5; /* a hot prefix needs cold ones */
+    ASSERT_EQ(bench_dataset_generate(&h, &d, &err), SVC_EBADCONFIG);
+    ASSERT_CONTAINS(err.msg, "--hot-share");
+    h.num_prefixes = 3;
+    h.hot_share = 1.5;
+    ASSERT_EQ(bench_dataset_generate(&h, &d, &err), SVC_EBADCONFIG);
+    h = prefix_params(BENCH_DATASET_SHARED_PREFIX, 10, 1);
+    h.hot_share = 0.5;
+    ASSERT_EQ(bench_dataset_generate(&h, &d, &err), SVC_EBADCONFIG);
+    ASSERT_EQ(d.n, 0);
     enum bench_dataset_kind k;
     ASSERT_OK(bench_dataset_kind_parse("multi-prefix", &k));
     ASSERT_EQ(k, BENCH_DATASET_MULTI_PREFIX);
+    ASSERT_OK(bench_dataset_kind_parse("trace", &k));
+    ASSERT_EQ(k, BENCH_DATASET_TRACE);
     ASSERT_EQ(bench_dataset_kind_parse("sharegpt", &k), SVC_EPARSE);
 }
 
@@ -333,6 +384,32 @@ TEST(chat_body)
     bench_keypattern_free(kp);
 }
 
+TEST(max_output_tokens_caps_max_tokens)
+{
+    struct bench_body_opts o = {.endpoint = BENCH_ENDPOINT_CHAT, .model = "m"};
+    const char *big = "{\"prompt\":\"p\",\"max_tokens\":500}", *none = "{\"prompt\":\"p\"}";
+    const struct {
+        int max_tokens, cap;
+        const char *rec;
+        int want; /* 0: no max_tokens in the body */
+    } cases[] = {
+        {0, 0, big, 500}, {0, 32, big, 32},  {0, 800, big, 500}, {0, 32, none, 32},
+        {0, 0, none, 0},  {64, 32, big, 32}, {16, 32, big, 16},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        o.max_tokens = cases[i].max_tokens;
+        o.max_output_tokens = cases[i].cap;
+        cJSON *b = build(&o, cases[i].rec, 0);
+        long long got = 0;
+        if (cases[i].want == 0)
+            ASSERT_FALSE(json_get_int(b, "max_tokens", 0, 1 << 30, &got));
+        else
+            ASSERT_TRUE(json_get_int(b, "max_tokens", 0, 1 << 30, &got) && got == cases[i].want);
+        cJSON_Delete(b);
+    }
+}
+
 TEST(completions_body_and_extra)
 {
     cJSON *extra = json_parse("{\"temperature\":0,\"max_tokens\":2}", 32, NULL);
@@ -373,6 +450,7 @@ TEST(key_pattern_needing_a_missing_field_fails)
 
 HARNESS_MAIN(CASE(generation_is_deterministic_by_seed), CASE(prefix_sharing_is_exact),
              CASE(shared_prefix_is_one_prefix), CASE(shuffle_keeps_prefix_counts),
+             CASE(hot_share_skews_evenly), CASE(max_output_tokens_caps_max_tokens),
              CASE(conversations_grow_and_interleave), CASE(bad_parameters_are_rejected),
              CASE(jsonl_round_trip_and_errors), CASE(chat_body), CASE(completions_body_and_extra),
              CASE(key_pattern_needing_a_missing_field_fails))

@@ -93,6 +93,8 @@ int bench_body_build(const struct bench_body_opts *o, const cJSON *rec, long lon
     add_input(o, rec, body);
     if (max_tokens <= 0 && !json_get_int(rec, "max_tokens", 1, 1 << 30, &max_tokens))
         max_tokens = 0;
+    if (o->max_output_tokens > 0 && (max_tokens <= 0 || max_tokens > o->max_output_tokens))
+        max_tokens = o->max_output_tokens;
     if (max_tokens > 0)
         json_set_number(body, "max_tokens", (double)max_tokens);
     json_set_bool(body, "stream", o->stream);

@@ -24,6 +24,7 @@ struct bench_body_opts {
     const char *model;                  /* borrowed */
     bool stream;                        /* adds stream_options.include_usage */
     int max_tokens;                     /* > 0: sent; 0: the record's max_tokens, if any */
+    int max_output_tokens;              /* > 0: cap on the above, sent even when neither is */
     const struct bench_keypattern *key; /* borrowed; NULL: the record's prompt_cache_key */
     bool no_cache_key;                  /* send no prompt_cache_key at all */
     const cJSON *extra;                 /* object merged last (wins); borrowed; may be NULL */

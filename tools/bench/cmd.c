@@ -22,6 +22,7 @@
 #include "result.h"
 #include "runner.h"
 #include "summary.h"
+#include "trace.h"
 #include "wallclock.h"
 #include "xalloc.h"
 
@@ -90,6 +91,7 @@ static int build_bodies(const struct bench_options *opt, struct serve_plan *p, s
         .model = opt->model,
         .stream = opt->streaming,
         .max_tokens = opt->max_tokens,
+        .max_output_tokens = opt->max_output_tokens,
         .key = opt->key,
         .no_cache_key = opt->no_cache_key,
         .extra = opt->extra,
@@ -119,19 +121,28 @@ static int plan_prepare(const struct bench_options *opt, struct serve_plan *p, s
 {
     int rc;
 
-    if (opt->dataset != NULL)
+    struct bench_trace_opts to = {opt->chars_per_token, opt->sample_conversations};
+
+    if (opt->trace)
+        rc = bench_trace_load(opt->dataset, &to, &p->ds, err);
+    else if (opt->dataset != NULL)
         rc = bench_dataset_load(opt->dataset, &p->ds, err);
     else
         rc = bench_dataset_generate(&opt->gen, &p->ds, err);
     if (rc < 0)
         return rc;
     p->n = opt->num_prompts > 0 ? (size_t)opt->num_prompts : p->ds.n;
+    if (opt->trace && p->n > p->ds.n)
+        p->n = p->ds.n; /* a trace is replayed once: its timestamps do not wrap */
     rc = build_bodies(opt, p, err);
     if (rc < 0)
         return rc;
     p->arrivals = xcalloc(p->n, sizeof(*p->arrivals));
-    bench_arrival_schedule(p->n, opt->rate, opt->burstiness, (unsigned long long)opt->seed,
-                           p->arrivals);
+    if (opt->trace && !opt->rate_given)
+        bench_trace_arrivals(&p->ds, p->n, opt->time_scale, p->arrivals);
+    else
+        bench_arrival_schedule(p->n, opt->rate, opt->burstiness, (unsigned long long)opt->seed,
+                               p->arrivals);
     struct buf url;
     buf_init(&url, 64 * 1024);
     size_t blen = strlen(opt->base_url);
@@ -143,15 +154,35 @@ static int plan_prepare(const struct bench_options *opt, struct serve_plan *p, s
     return 0;
 }
 
-static void print_traffic(const struct bench_options *opt)
+/* The rate a run is labelled with: the configured one, or for a trace replayed on its own
+ * timestamps the mean rate they give, to 0.01 (all at once when they are all equal). */
+static double run_rate(const struct bench_options *opt, const struct serve_plan *p)
+{
+    if (!opt->trace || opt->rate_given)
+        return opt->rate;
+    double span = p->n > 0 ? p->arrivals[p->n - 1] : 0;
+    return span > 0 ? round((double)p->n / span * 100.0) / 100.0 : INFINITY;
+}
+
+static void print_traffic(const struct bench_options *opt, const struct serve_plan *p)
 {
     char rate[64], burst[64];
 
-    bench_result_format_rate(opt->rate, rate, sizeof(rate));
+    if (opt->trace) {
+        printf("Trace: %zu requests from %zu records%s\n", p->n, p->ds.n,
+               opt->sample_conversations > 1 ? " (sampled conversations)" : "");
+        if (!opt->rate_given)
+            printf("Trace replay: timestamps / %g, last request at %.2f s\n", opt->time_scale,
+                   p->n > 0 ? p->arrivals[p->n - 1] : 0.0);
+    }
+    bench_result_format_rate(run_rate(opt, p), rate, sizeof(rate));
     bench_result_format_rate(opt->burstiness, burst, sizeof(burst));
     printf("Traffic request rate: %s\n", rate);
-    printf("Burstiness factor: %s (%s)\n", burst,
-           opt->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
+    if (opt->trace && !opt->rate_given)
+        printf("Burstiness factor: - (trace timestamps)\n");
+    else
+        printf("Burstiness factor: %s (%s)\n", burst,
+               opt->burstiness == 1.0 ? "Poisson process" : "Gamma distribution");
     if (opt->max_concurrency > 0)
         printf("Maximum request concurrency: %d\n", opt->max_concurrency);
     else
@@ -204,7 +235,7 @@ static int report(const struct bench_options *opt, const struct serve_plan *p,
         .backend = backend,
         .date = date,
         .num_prompts = p->n,
-        .request_rate = opt->rate,
+        .request_rate = run_rate(opt, p),
         .burstiness = opt->burstiness,
         .max_concurrency = opt->max_concurrency,
     };
@@ -257,7 +288,7 @@ int bench_cmd_serve(int argc, char **argv)
         code = rc < 0 ? 2 : 0;
         goto out;
     }
-    print_traffic(&opt);
+    print_traffic(&opt, &plan);
     rc = run_plan(&opt, &plan, &st);
     code = rc < 0 ? 1 : report(&opt, &plan, &st);
 out:

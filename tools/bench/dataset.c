@@ -1,10 +1,11 @@
 /* Synthetic prompt sets and JSONL I/O. Texts come from a fixed word list driven by a seeded
  * generator; every prefix, suffix and conversation has its own generator stream, so an item's
  * text depends only on (seed, item) and not on how many items precede it. Depends on cJSON,
- * common/json, common/buf, common/err and tools/bench/rng. */
+ * common/json, common/buf, common/err and tools/bench/{rng,tracegen}. */
 #include "dataset.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "err.h"
 #include "json.h"
 #include "rng.h"
+#include "tracegen.h"
 #include "xalloc.h"
 
 #define MAX_FILE_BYTES ((size_t)1 << 31)
@@ -53,14 +55,14 @@ int bench_dataset_kind_parse(const char *s, enum bench_dataset_kind *out)
         *out = BENCH_DATASET_MULTI_PREFIX;
     else if (strcmp(s, "conversations") == 0)
         *out = BENCH_DATASET_CONVERSATIONS;
+    else if (strcmp(s, "trace") == 0)
+        *out = BENCH_DATASET_TRACE;
     else
         return SVC_EPARSE;
     return 0;
 }
 
-/* A short tag whose first character cycles fastest (base 52, least significant digit first):
- * items 0..51 differ in the first character, all items within the first few. */
-static void append_code(struct buf *out, unsigned long long k)
+void bench_dataset_code(struct buf *out, unsigned long long k)
 {
     do {
         buf_putc(out, code_alphabet[k % 52]);
@@ -68,8 +70,7 @@ static void append_code(struct buf *out, unsigned long long k)
     } while (k > 0);
 }
 
-/* Appends exactly `len` characters: `lead` then random words, cut at `len`. */
-static void filler(struct bench_rng *r, const char *lead, size_t len, struct buf *out)
+void bench_dataset_filler(struct bench_rng *r, const char *lead, size_t len, struct buf *out)
 {
     size_t start = out->len;
 
@@ -85,7 +86,7 @@ static void filler(struct bench_rng *r, const char *lead, size_t len, struct buf
     }
 }
 
-static void push_record(struct bench_dataset *d, cJSON *rec)
+void bench_dataset_push(struct bench_dataset *d, cJSON *rec)
 {
     d->recs = xrealloc(d->recs, (d->n + 1) * sizeof(*d->recs));
     d->recs[d->n++] = rec;
@@ -126,9 +127,9 @@ static char **make_prefixes(const struct bench_gen_params *p, int k)
         struct buf lead;
         bench_rng_seed2(&r, p->seed, STREAM_PREFIX + (unsigned long long)i);
         buf_init(&lead, 64);
-        append_code(&lead, (unsigned long long)i);
+        bench_dataset_code(&lead, (unsigned long long)i);
         buf_reset(&text);
-        filler(&r, buf_cstr(&lead), (size_t)p->prefix_len, &text);
+        bench_dataset_filler(&r, buf_cstr(&lead), (size_t)p->prefix_len, &text);
         /* End on a space so the suffix starts a new word; the first character stays distinct. */
         if (p->prefix_len >= 2)
             text.data[text.len - 1] = ' ';
@@ -137,6 +138,24 @@ static char **make_prefixes(const struct bench_gen_params *p, int k)
     }
     buf_free(&text);
     return prefixes;
+}
+
+/* Prefix of each request: i % k, or with a hot share s, prefix 0 at the requests where
+ * floor((i + 1) * s) steps (so the hot requests are spread evenly and number floor(n * s))
+ * and prefixes 1..k-1 in turn at the others. */
+static void assign_prefixes(const struct bench_gen_params *p, int k, int *assign)
+{
+    int n = p->num_prompts, cold = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (p->hot_share <= 0.0 || k < 2)
+            assign[i] = i % k;
+        else if (p->hot_share >= 1.0 ||
+                 floor((double)(i + 1) * p->hot_share) > floor((double)i * p->hot_share))
+            assign[i] = 0;
+        else
+            assign[i] = 1 + cold++ % (k - 1);
+    }
 }
 
 static int gen_prefixed(const struct bench_gen_params *p, struct bench_dataset *d)
@@ -148,8 +167,7 @@ static int gen_prefixed(const struct bench_gen_params *p, struct bench_dataset *
     int *seen = xcalloc((size_t)k, sizeof(*seen));
     struct buf text, lead;
 
-    for (int i = 0; i < n; i++)
-        assign[i] = i % k;
+    assign_prefixes(p, k, assign);
     if (p->shuffle)
         shuffle_ints(assign, (size_t)n, p->seed, STREAM_ORDER);
     buf_init(&text, BUF_UNLIMITED);
@@ -159,16 +177,16 @@ static int gen_prefixed(const struct bench_gen_params *p, struct bench_dataset *
         int pid = assign[i];
         bench_rng_seed2(&r, p->seed, STREAM_SUFFIX + (unsigned long long)i);
         buf_reset(&lead);
-        append_code(&lead, (unsigned long long)seen[pid]++);
+        bench_dataset_code(&lead, (unsigned long long)seen[pid]++);
         buf_reset(&text);
         buf_append_str(&text, prefixes[pid]);
-        filler(&r, buf_cstr(&lead), (size_t)p->suffix_len, &text);
+        bench_dataset_filler(&r, buf_cstr(&lead), (size_t)p->suffix_len, &text);
         cJSON *rec = json_new_object();
         json_set_string(rec, "prompt", buf_cstr(&text));
         json_set_item(rec, "messages", user_messages(buf_cstr(&text)));
         json_set_number(rec, "prefix_id", pid);
         json_set_number(rec, "request_id", i);
-        push_record(d, rec);
+        bench_dataset_push(d, rec);
     }
     buf_free(&lead);
     buf_free(&text);
@@ -197,7 +215,7 @@ static char **conversation_texts(const struct bench_gen_params *p, int c)
         size_t len = (size_t)(m % 2 == 1 || turn == 0 ? p->context_len : p->new_msg_len);
         buf_reset(&lead);
         if (m == 0) {
-            append_code(&lead, (unsigned long long)c);
+            bench_dataset_code(&lead, (unsigned long long)c);
             buf_appendf(&lead, " Let us talk about %s.", topic);
         } else if (m % 2 == 0) {
             buf_appendf(&lead, "Tell me more about %s, part %d.", topic, turn + 1);
@@ -205,7 +223,7 @@ static char **conversation_texts(const struct bench_gen_params *p, int c)
             buf_appendf(&lead, "Here is what I know about %s.", topic);
         }
         buf_reset(&text);
-        filler(&r, buf_cstr(&lead), len, &text);
+        bench_dataset_filler(&r, buf_cstr(&lead), len, &text);
         texts[m] = xstrdup(buf_cstr(&text));
     }
     buf_free(&lead);
@@ -257,7 +275,7 @@ static int gen_conversations(const struct bench_gen_params *p, struct bench_data
         texts[c] = conversation_texts(p, c);
     for (size_t i = 0; i < total; i++) {
         int c = order[i];
-        push_record(d, conversation_record(texts[c], c, turn[c]++));
+        bench_dataset_push(d, conversation_record(texts[c], c, turn[c]++));
     }
     for (int c = 0; c < nc; c++) {
         for (int m = 0; m < 2 * nt; m++)
@@ -272,6 +290,8 @@ static int gen_conversations(const struct bench_gen_params *p, struct bench_data
 
 static int check_params(const struct bench_gen_params *p, struct err_msg *err)
 {
+    if (p->kind == BENCH_DATASET_TRACE)
+        return bench_tracegen_check(p, err);
     if (p->kind == BENCH_DATASET_CONVERSATIONS) {
         if (p->num_conversations < 1 || p->messages_per_conv < 1 || p->context_len < 1 ||
             p->new_msg_len < 0) {
@@ -293,6 +313,14 @@ static int check_params(const struct bench_gen_params *p, struct err_msg *err)
                 "--prefix-len >= 1 and --suffix-len >= 0");
         return SVC_EBADCONFIG;
     }
+    if (!(p->hot_share >= 0.0 && p->hot_share <= 1.0)) {
+        err_set(err, 0, 0, "--hot-share must be between 0 and 1");
+        return SVC_EBADCONFIG;
+    }
+    if (p->hot_share > 0.0 && (p->kind != BENCH_DATASET_MULTI_PREFIX || p->num_prefixes < 2)) {
+        err_set(err, 0, 0, "--hot-share needs multi-prefix with --num-prefixes >= 2");
+        return SVC_EBADCONFIG;
+    }
     return 0;
 }
 
@@ -303,6 +331,8 @@ int bench_dataset_generate(const struct bench_gen_params *p, struct bench_datase
 
     if (rc < 0)
         return rc;
+    if (p->kind == BENCH_DATASET_TRACE)
+        return bench_tracegen_generate(p, out);
     if (p->kind == BENCH_DATASET_CONVERSATIONS)
         return gen_conversations(p, out);
     return gen_prefixed(p, out);
@@ -335,13 +365,8 @@ int bench_dataset_save(const struct bench_dataset *d, const char *path, struct e
     return rc;
 }
 
-static bool usable_record(const cJSON *rec)
-{
-    return cJSON_IsObject(rec) &&
-           (json_get_string(rec, "prompt") != NULL || json_get_array(rec, "messages") != NULL);
-}
-
-int bench_dataset_load(const char *path, struct bench_dataset *out, struct err_msg *err)
+int bench_dataset_read_jsonl(const char *path, bench_dataset_line_cb cb, void *ud,
+                             struct err_msg *err)
 {
     struct buf text;
     int rc, line_no = 0;
@@ -352,7 +377,7 @@ int bench_dataset_load(const char *path, struct bench_dataset *out, struct err_m
         err_set(err, 0, 0, "%s: %s", path, err_str(rc));
         goto out;
     }
-    for (const char *p = buf_cstr(&text), *end = p + text.len; p < end;) {
+    for (const char *p = buf_cstr(&text), *end = p + text.len; p < end && rc == 0;) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
         const char *stop = nl != NULL ? nl : end;
         struct slice s = slice_trim((struct slice){p, (size_t)(stop - p)});
@@ -363,22 +388,48 @@ int bench_dataset_load(const char *path, struct bench_dataset *out, struct err_m
         if (s.len == 0)
             continue;
         struct err_msg jerr = {0};
-        cJSON *rec = json_parse(s.ptr, s.len, &jerr);
-        if (!usable_record(rec)) {
-            err_set(err, line_no, 0, "%s:%d: %s", path, line_no,
-                    rec == NULL ? jerr.msg : "need an object with \"prompt\" or \"messages\"");
-            cJSON_Delete(rec);
+        cJSON *value = json_parse(s.ptr, s.len, &jerr);
+        if (value == NULL) {
+            err_set(err, line_no, 0, "%s:%d: %s", path, line_no, jerr.msg);
             rc = SVC_EPARSE;
             goto out;
         }
-        push_record(out, rec);
-    }
-    if (out->n == 0) {
-        err_set(err, 0, 0, "%s: no records", path);
-        rc = SVC_EPARSE;
+        rc = cb(ud, value, line_no, err);
     }
 out:
     buf_free(&text);
+    return rc;
+}
+
+struct load_ctx {
+    const char *path;
+    struct bench_dataset *out;
+};
+
+static int take_record(void *ud, cJSON *rec, int line_no, struct err_msg *err)
+{
+    struct load_ctx *c = ud;
+
+    if (!cJSON_IsObject(rec) ||
+        (json_get_string(rec, "prompt") == NULL && json_get_array(rec, "messages") == NULL)) {
+        err_set(err, line_no, 0, "%s:%d: need an object with \"prompt\" or \"messages\"", c->path,
+                line_no);
+        cJSON_Delete(rec);
+        return SVC_EPARSE;
+    }
+    bench_dataset_push(c->out, rec);
+    return 0;
+}
+
+int bench_dataset_load(const char *path, struct bench_dataset *out, struct err_msg *err)
+{
+    struct load_ctx c = {path, out};
+    int rc = bench_dataset_read_jsonl(path, take_record, &c, err);
+
+    if (rc == 0 && out->n == 0) {
+        err_set(err, 0, 0, "%s: no records", path);
+        rc = SVC_EPARSE;
+    }
     return rc;
 }
 

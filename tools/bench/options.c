@@ -31,6 +31,8 @@ static const struct cli_opt dataset_opts[] = {
      "characters of unique text after the prefix", 0, 100000000},
     {"shuffle", CLI_BOOL, F(shuffle), "false", NULL,
      "assign prefixes in a seeded random order instead of request_id % K", 0, 0},
+    {"hot-share", CLI_DOUBLE, F(hot_share), "0", NULL,
+     "multi-prefix: share of the requests on prefix 0, the hot one (0 = all prefixes alike)", 0, 1},
     {"num-conversations", CLI_INT, F(num_conversations), "4", NULL,
      "conversations: number of conversations", 1, 1000000},
     {"messages-per-conv", CLI_INT, F(messages_per_conv), "8", NULL,
@@ -39,14 +41,19 @@ static const struct cli_opt dataset_opts[] = {
      "conversations: characters of the first user message and of every reply", 1, 100000000},
     {"new-msg-len", CLI_INT, F(new_msg_len), "128", NULL,
      "conversations: characters of each later user message", 0, 100000000},
+    {"chars-per-token", CLI_INT, F(chars_per_token), "4", NULL,
+     "trace: bytes of prompt text per token (replay), characters per token (gen)", 1, 64},
     {"seed", CLI_INT, F(seed), "42", NULL, "seed of the generated text and of the arrival times", 0,
      2147483647},
     {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
 };
 
 static const struct cli_opt gen_opts[] = {
-    {"kind", CLI_STR, F(kind), NULL, NULL, "shared-prefix, multi-prefix or conversations", 0, 0},
+    {"kind", CLI_STR, F(kind), NULL, NULL,
+     "shared-prefix, multi-prefix, conversations or trace (Mooncake format)", 0, 0},
     {"output", CLI_STR, F(output), NULL, NULL, "JSONL file to write", 0, 0},
+    {"request-rate", CLI_STR, F(request_rate), "1", NULL,
+     "trace: requests per second of the timestamps (Poisson arrivals)", 0, 0},
     {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -59,9 +66,19 @@ static const struct cli_opt serve_opts[] = {
     {"dataset", CLI_STR, F(dataset), NULL, NULL,
      "JSONL dataset file (records with prompt/messages)", 0, 0},
     {"dataset-kind", CLI_STR, F(kind), NULL, NULL,
-     "generate the dataset in memory instead: shared-prefix, multi-prefix or conversations", 0, 0},
+     "generate the dataset in memory instead: shared-prefix, multi-prefix or conversations; "
+     "or, with --dataset, trace: replay a Mooncake-format trace",
+     0, 0},
     {"request-rate", CLI_STR, F(request_rate), "inf", NULL,
-     "requests per second (Poisson/gamma arrivals); inf = all at once", 0, 0},
+     "requests per second (Poisson/gamma arrivals); inf = all at once; a trace follows its "
+     "timestamps unless this is given",
+     0, 0},
+    {"time-scale", CLI_DOUBLE, F(time_scale), "1", NULL,
+     "trace: send each record at (timestamp - first timestamp) / SCALE; 2 = twice as fast",
+     0.000001, 1000000000},
+    {"sample-conversations", CLI_INT, F(sample_conversations), "1", NULL,
+     "trace: keep 1 in M conversations (records sharing their first hash id), whole", 1,
+     1000000000},
     {"burstiness", CLI_DOUBLE, F(burstiness), "1.0", NULL,
      "gamma shape of the gaps: 1 = Poisson, <1 burstier, >1 more even", 0.000001, 1000000},
     {"max-concurrency", CLI_INT, F(max_concurrency), "0", NULL,
@@ -73,6 +90,8 @@ static const struct cli_opt serve_opts[] = {
     {"max-tokens", CLI_INT, F(max_tokens), "0", NULL,
      "max_tokens per request (0 = the record's max_tokens, else the server's default)", 0,
      10000000},
+    {"max-output-tokens", CLI_INT, F(max_output_tokens), "0", NULL,
+     "cap on every request's max_tokens, e.g. a trace's output_length (0 = no cap)", 0, 10000000},
     {"prompt-cache-key", CLI_STR, F(prompt_cache_key), NULL, NULL,
      "prompt_cache_key pattern, e.g. bench_key_{request_id % 4} (see below)", 0, 0},
     {"no-cache-key", CLI_BOOL, F(no_cache_key), "false", NULL,
@@ -136,8 +155,7 @@ static int fill_gen(struct bench_options *o, const struct cli_opt *table, uint64
 
     if (bench_dataset_kind_parse(o->kind, &g->kind) < 0) {
         err_set(err, 0, 0,
-                "unknown dataset kind '%s' (shared-prefix, multi-prefix or "
-                "conversations)",
+                "unknown dataset kind '%s' (shared-prefix, multi-prefix, conversations or trace)",
                 o->kind);
         return SVC_EBADCONFIG;
     }
@@ -147,7 +165,8 @@ static int fill_gen(struct bench_options *o, const struct cli_opt *table, uint64
                 o->num_prefixes);
         return SVC_EBADCONFIG;
     }
-    if (g->kind != BENCH_DATASET_CONVERSATIONS && o->num_prompts < 1) {
+    if (g->kind != BENCH_DATASET_CONVERSATIONS && g->kind != BENCH_DATASET_TRACE &&
+        o->num_prompts < 1) {
         err_set(err, 0, 0, "%s needs --num-prompts N (N >= 1)", o->kind);
         return SVC_EBADCONFIG;
     }
@@ -156,11 +175,32 @@ static int fill_gen(struct bench_options *o, const struct cli_opt *table, uint64
     g->prefix_len = o->prefix_len;
     g->suffix_len = o->suffix_len;
     g->shuffle = o->shuffle;
+    g->hot_share = o->hot_share;
     g->num_conversations = o->num_conversations;
     g->messages_per_conv = o->messages_per_conv;
     g->context_len = o->context_len;
     g->new_msg_len = o->new_msg_len;
+    g->chars_per_token = o->chars_per_token;
+    g->rate = o->rate;
     g->seed = (unsigned long long)o->seed;
+    return 0;
+}
+
+static int parse_rate(struct bench_options *o, struct err_msg *err)
+{
+    char *end = NULL;
+
+    if (strcasecmp(o->request_rate, "inf") == 0) {
+        o->rate = INFINITY;
+        return 0;
+    }
+    errno = 0;
+    o->rate = strtod(o->request_rate, &end);
+    if (errno != 0 || end == o->request_rate || *end != '\0' || !isfinite(o->rate) ||
+        o->rate <= 0.0) {
+        err_set(err, 0, 0, "--request-rate: '%s' is not a positive number or inf", o->request_rate);
+        return SVC_EBADCONFIG;
+    }
     return 0;
 }
 
@@ -180,25 +220,14 @@ int bench_options_parse_gen(struct bench_options *o, int argc, char **argv, stru
         err_set(err, 0, 0, "gen needs --kind and --output (see --help)");
         return SVC_EBADCONFIG;
     }
-    return fill_gen(o, table, bits, err);
-}
-
-static int parse_rate(struct bench_options *o, struct err_msg *err)
-{
-    char *end = NULL;
-
-    if (strcasecmp(o->request_rate, "inf") == 0) {
-        o->rate = INFINITY;
-        return 0;
-    }
-    errno = 0;
-    o->rate = strtod(o->request_rate, &end);
-    if (errno != 0 || end == o->request_rate || *end != '\0' || !isfinite(o->rate) ||
-        o->rate <= 0.0) {
-        err_set(err, 0, 0, "--request-rate: '%s' is not a positive number or inf", o->request_rate);
+    if (strcmp(o->kind, "trace") != 0 && given(table, bits, "request-rate")) {
+        err_set(err, 0, 0, "--request-rate applies to --kind trace only");
         return SVC_EBADCONFIG;
     }
-    return 0;
+    rc = parse_rate(o, err);
+    if (rc == 0)
+        rc = fill_gen(o, table, bits, err);
+    return rc;
 }
 
 static int parse_endpoint(struct bench_options *o, struct err_msg *err)
@@ -260,10 +289,22 @@ static int check_serve(struct bench_options *o, const struct cli_opt *table, uin
         err_set(err, 0, 0, "--base-url must start with http:// or https://");
         return SVC_EBADCONFIG;
     }
-    if ((o->dataset == NULL) == (o->kind == NULL)) {
+    o->trace = o->kind != NULL && strcmp(o->kind, "trace") == 0;
+    if (o->trace && o->dataset == NULL) {
+        err_set(err, 0, 0, "--dataset-kind trace replays a file: give it with --dataset FILE");
+        return SVC_EBADCONFIG;
+    }
+    if (!o->trace && (o->dataset == NULL) == (o->kind == NULL)) {
         err_set(err, 0, 0, "serve needs exactly one of --dataset FILE and --dataset-kind KIND");
         return SVC_EBADCONFIG;
     }
+    if (!o->trace &&
+        (given(table, bits, "time-scale") || given(table, bits, "sample-conversations"))) {
+        err_set(err, 0, 0,
+                "--time-scale and --sample-conversations apply to --dataset-kind trace only");
+        return SVC_EBADCONFIG;
+    }
+    o->rate_given = given(table, bits, "request-rate");
     if (given(table, bits, "stream") && o->stream && o->no_stream) {
         err_set(err, 0, 0, "--stream and --no-stream exclude each other");
         return SVC_EBADCONFIG;
@@ -274,7 +315,7 @@ static int check_serve(struct bench_options *o, const struct cli_opt *table, uin
         rc = parse_rate(o, err);
     if (rc == 0)
         rc = parse_body_flags(o, err);
-    if (rc == 0 && o->kind != NULL)
+    if (rc == 0 && o->kind != NULL && !o->trace)
         rc = fill_gen(o, table, bits, err);
     return rc;
 }

@@ -22,17 +22,22 @@ struct bench_options {
     char *output;
     int num_prompts, num_prefixes, prefix_len, suffix_len;
     bool shuffle;
+    double hot_share;
     int num_conversations, messages_per_conv, context_len, new_msg_len;
+    int chars_per_token;
     int seed;
     /* serve */
     char *base_url, *endpoint, *model, *dataset, *request_rate, *prompt_cache_key, *label;
     char *result_dir, *extra_body;
-    double burstiness, timeout;
-    int max_concurrency, max_tokens;
+    double burstiness, timeout, time_scale;
+    int max_concurrency, max_tokens, max_output_tokens, sample_conversations;
     bool stream, no_stream, no_cache_key, save_result;
 
     /* Derived by the parse functions. */
-    struct bench_gen_params gen; /* when `kind` is set */
+    struct bench_gen_params gen; /* when `kind` is set (and is not a trace to replay) */
+    bool trace;                  /* serve: --dataset is a Mooncake trace to replay */
+    bool rate_given;             /* serve: --request-rate was given (a trace then ignores its
+                                    timestamps) */
     enum bench_endpoint endpoint_kind;
     double rate;                  /* requests/s; INFINITY for "inf" */
     bool streaming;               /* --stream unless --no-stream */
