@@ -52,6 +52,17 @@ static const struct cli_opt mock_config_opts[] = {
      "seconds in-flight requests get at shutdown", 0, 3600},
     {"seed", CLI_INT, F(seed), "42", NULL, "seed of the --fail-rate random generator", 0,
      2147483647},
+    {"kv-events", CLI_INT, F(kv_events_port), "0", NULL,
+     "publish KV cache events (vLLM's ZMQ format) on this port (0 = off)", 0, 65535},
+    {"kv-replay-port", CLI_INT, F(kv_replay_port), "0", NULL,
+     "KV event replay (ROUTER) port (0 = --kv-events + 1)", 0, 65535},
+    {"kv-events-topic", CLI_STR, F(kv_events_topic), "", NULL, "KV event topic (default kv@<name>)",
+     0, 0},
+    {"kv-events-encoding", CLI_STR, F(kv_events_encoding), "array", NULL,
+     "KV event structs as vLLM encodes them: array (tag first) or map (\"type\" key)", 0, 0},
+    {"kv-events-drop-seq", CLI_INT, F(kv_events_drop_seq), "-1", NULL,
+     "publish nothing for this seq but keep it for replay (tests gap repair; -1 = none)", -1,
+     2147483647},
     {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
 };
 
@@ -107,6 +118,14 @@ int mock_config_parse(struct mock_config *cfg, int argc, char **argv, struct err
                 cfg->max_cache_len, cfg->block_size);
         return SVC_EBADCONFIG;
     }
+    if (strcmp(cfg->kv_events_encoding, "array") != 0 &&
+        strcmp(cfg->kv_events_encoding, "map") != 0) {
+        err_set(err, 0, 0, "--kv-events-encoding: '%s' is neither array nor map",
+                cfg->kv_events_encoding);
+        return SVC_EBADCONFIG;
+    }
+    if (cfg->kv_events_port > 0 && cfg->kv_replay_port == 0)
+        cfg->kv_replay_port = cfg->kv_events_port < 65535 ? cfg->kv_events_port + 1 : 0;
     return split_models(cfg, err);
 }
 

@@ -33,6 +33,11 @@ struct mock_config {
     char *access_log;     /* "off", "-" (stdout) or a path */
     double drain_timeout; /* seconds */
     int seed;
+    int kv_events_port;       /* PUB port of KV cache events; 0 = off */
+    int kv_replay_port;       /* ROUTER replay port; 0 = kv_events_port + 1 */
+    char *kv_events_topic;    /* "" = "kv@<name>" */
+    char *kv_events_encoding; /* "array" or "map" (checked by mock_config_parse) */
+    int kv_events_drop_seq;   /* seq published to nobody (kept for replay); -1 = none */
 
     /* Derived by mock_config_parse. */
     char *model_ids[MOCK_CONFIG_MAX_MODELS]; /* owned; model_ids[0] is the default model */

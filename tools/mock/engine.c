@@ -12,6 +12,7 @@
 #include "kvcache.h"
 #include "prompt.h"
 #include "slotcache.h"
+#include "tokenize.h"
 #include "xalloc.h"
 
 /* Below this a delay is no delay: the job moves on synchronously. */
@@ -35,6 +36,9 @@ struct mock_engine {
     struct fifo waiting, prefill_queue;
     struct mock_job *prefilling;
     struct mock_job *notify_head, *notify_tail;
+    struct mock_engine_kv_observer kvobs;
+    size_t *kv_new; /* indexes of the blocks the current prefill newly stored */
+    size_t nkv_new, kv_new_cap;
     uint64_t running, active, next_seq;
     uint64_t queries, hits;
     double armed_at; /* deadline the timer is armed for; -1 = stopped */
@@ -192,6 +196,8 @@ static void release_hashes(struct mock_job *j)
         free(j->hashes);
     j->hashes = NULL;
     j->nhashes = 0;
+    free(j->tokens);
+    j->tokens = NULL;
 }
 
 static void release_slot(struct mock_engine *e, struct mock_job *j)
@@ -237,12 +243,48 @@ static void schedule_decode(struct mock_engine *e, struct mock_job *j, double t)
         heap_push(e, j, j->first_at + step * (double)(j->max_tokens - 1));
 }
 
+/* KV events: the cache reports as it inserts; stores are replayed in chain order after. */
+static void on_cache_stored(void *ud, size_t i)
+{
+    struct mock_engine *e = ud;
+
+    if (e->nkv_new == e->kv_new_cap) {
+        e->kv_new_cap = e->kv_new_cap ? e->kv_new_cap * 2 : 64;
+        e->kv_new = xrealloc(e->kv_new, e->kv_new_cap * sizeof(*e->kv_new));
+    }
+    e->kv_new[e->nkv_new++] = i;
+}
+
+static void on_cache_evicted(void *ud, uint64_t hash)
+{
+    struct mock_engine *e = ud;
+
+    e->kvobs.removed(e->kvobs.ud, hash);
+}
+
+static void kv_insert(struct mock_engine *e, struct mock_job *j)
+{
+    size_t bs = (size_t)e->p.block_size;
+
+    mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
+    if (e->kvobs.stored == NULL || j->tokens == NULL)
+        return;
+    /* The cache inserts from the last block to the first: report parents first. */
+    for (size_t k = e->nkv_new; k-- > 0;) {
+        size_t i = e->kv_new[k];
+        e->kvobs.stored(e->kvobs.ud, i > 0 ? &j->hashes[i - 1] : NULL, j->hashes[i],
+                        j->tokens + i * bs, bs);
+    }
+    e->nkv_new = 0;
+    e->kvobs.flush(e->kvobs.ud);
+}
+
 static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
 {
     if (e->slots != NULL)
         mock_slotcache_store(e->slots, j->slot, j->hashes, j->nhashes);
     else
-        mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
+        kv_insert(e, j);
     release_hashes(j);
     e->prefilling = NULL;
     j->state = MOCK_JOB_DECODE;
@@ -440,6 +482,7 @@ static void on_closed(uv_handle_t *h)
     struct mock_engine *e = h->data;
 
     mock_kvcache_free(e->cache);
+    free(e->kv_new);
     mock_slotcache_free(e->slots);
     free(e->heap);
     free(e);
@@ -465,6 +508,11 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
     j->submit_ms = mock_engine_now_ms();
     j->hashes = n <= 4 ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
     j->nhashes = mock_kvcache_block_hashes(text, len, e->block_chars, j->seed, j->hashes, n);
+    if (e->kvobs.stored != NULL && e->slots == NULL && n > 0) {
+        size_t ntok = n * (size_t)e->p.block_size;
+        j->tokens = xmalloc(ntok * sizeof(*j->tokens));
+        mock_tokenize_ids(text, n * e->block_chars, e->p.chars_per_token, j->seed, j->tokens, ntok);
+    }
     e->active++;
     if (j->stall_ms > 0) {
         j->state = MOCK_JOB_STALLED;
@@ -540,6 +588,25 @@ void mock_engine_stop(struct mock_engine *e, void (*idle)(void *ud), void *ud)
 bool mock_engine_is_stopping(const struct mock_engine *e)
 {
     return e->stopping;
+}
+
+void mock_engine_set_kv_observer(struct mock_engine *e, const struct mock_engine_kv_observer *o)
+{
+    e->kvobs = o != NULL ? *o : (struct mock_engine_kv_observer){0};
+    if (e->cache == NULL)
+        return;
+    const struct mock_kvcache_observer co = {on_cache_stored, on_cache_evicted, e};
+    mock_kvcache_set_observer(e->cache, o != NULL ? &co : NULL);
+}
+
+void mock_engine_reset_cache(struct mock_engine *e)
+{
+    if (e->cache != NULL)
+        mock_kvcache_clear(e->cache);
+    if (e->kvobs.cleared != NULL) {
+        e->kvobs.cleared(e->kvobs.ud);
+        e->kvobs.flush(e->kvobs.ud);
+    }
 }
 
 void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats *out)

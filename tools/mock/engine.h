@@ -94,6 +94,7 @@ struct mock_job {
     uint64_t *hashes;
     size_t nhashes;
     uint64_t inline_hashes[4];
+    uint32_t *tokens; /* ids of the full blocks' tokens, only with a KV observer */
 };
 
 struct mock_engine_stats {
@@ -133,6 +134,25 @@ void mock_engine_stop(struct mock_engine *e, void (*idle)(void *ud), void *ud);
 bool mock_engine_is_stopping(const struct mock_engine *e);
 
 void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats *out);
+
+/* What the paged prefix cache stores and evicts, for KV cache events. At the end of each
+ * prefill: `removed` for each block evicted, then `stored` for each block newly inserted, in
+ * chain order (`parent` = the previous block's hash, NULL for the first block of a prompt;
+ * `tokens` = its block_size token ids, borrowed for the call), then `flush` once.
+ * mock_engine_reset_cache reports `cleared` then `flush`. The static cache reports nothing. */
+struct mock_engine_kv_observer {
+    void (*removed)(void *ud, uint64_t hash);
+    void (*stored)(void *ud, const uint64_t *parent, uint64_t hash, const uint32_t *tokens,
+                   size_t ntokens);
+    void (*cleared)(void *ud);
+    void (*flush)(void *ud);
+    void *ud;
+};
+/* Sets (copies) or, with NULL, removes the observer. Jobs submitted from then on keep their
+ * token ids (tools/mock/tokenize) until their prefill ends. */
+void mock_engine_set_kv_observer(struct mock_engine *e, const struct mock_engine_kv_observer *o);
+/* Empties the prefix cache (vLLM's POST /reset_prefix_cache). */
+void mock_engine_reset_cache(struct mock_engine *e);
 const struct mock_engine_params *mock_engine_params(const struct mock_engine *e);
 /* The engine clock: milliseconds on the monotonic clock (uv_hrtime). */
 double mock_engine_now_ms(void);

@@ -22,12 +22,14 @@
 #include "http_request.h"
 #include "http_server.h"
 #include "json.h"
+#include "kvevents.h"
 #include "log.h"
 #include "metrics.h"
 #include "prom.h"
 #include "prompt.h"
 #include "render.h"
 #include "scan.h"
+#include "tokenize.h"
 #include "xalloc.h"
 
 #define MAX_PROMPT_BYTES (64u * 1024 * 1024)
@@ -37,6 +39,7 @@ struct mock_server {
     const struct mock_config *cfg;
     struct http_server *http;
     struct mock_engine *engine;
+    struct mock_kvevents *kvev; /* KV cache event publisher, NULL without --kv-events */
     struct daemon *daemon;
     char *name;                /* decided at the first request (needs the bound port) */
     struct mock_words **words; /* per model */
@@ -113,6 +116,14 @@ static void ensure_named(struct mock_server *s)
     s->words = xcalloc(cfg->nmodels, sizeof(*s->words));
     for (size_t i = 0; i < cfg->nmodels; i++)
         s->words[i] = mock_render_words_new(s->name, cfg->model_ids[i]);
+    if (s->kvev != NULL && cfg->kv_events_topic[0] == '\0') {
+        struct buf topic;
+
+        buf_init(&topic, BUF_UNLIMITED);
+        buf_appendf(&topic, "kv@%s", s->name);
+        mock_kvevents_set_topic(s->kvev, buf_cstr(&topic));
+        buf_free(&topic);
+    }
 }
 
 /* Resolves the model id (absent: the default model); -1 when unknown. */
@@ -524,6 +535,36 @@ static void handle_models(struct mock_server *s, struct http_request *req)
     cJSON_Delete(doc);
 }
 
+/* vLLM's POST /tokenize: the ids this simulation counts (tools/mock/tokenize). */
+static void handle_tokenize(struct mock_server *s, struct http_request *req)
+{
+    struct err_msg err = {0};
+    int model;
+    cJSON *body = parse_body(s, req, &model);
+
+    if (body == NULL)
+        return;
+    buf_reset(&s->out);
+    int rc = mock_tokenize_reply(body, s->cfg->chars_per_token, s->seeds[model],
+                                 s->cfg->max_cache_len, &s->text, &s->out, &err);
+    cJSON_Delete(body);
+    if (rc < 0) {
+        reply_error(req, rc == SVC_ELIMIT ? 413 : 400, NULL,
+                    rc == SVC_ELIMIT ? "prompt too large" : err.msg);
+        return;
+    }
+    access_log(req, 200);
+    http_reply_send(req, 200, "application/json", s->out.data, s->out.len);
+}
+
+/* vLLM's POST /reset_prefix_cache: empties the cache (AllBlocksCleared with --kv-events). */
+static void handle_reset_cache(struct mock_server *s, struct http_request *req)
+{
+    mock_engine_reset_cache(s->engine);
+    access_log(req, 200);
+    http_reply_send(req, 200, "application/json", "{}", 2);
+}
+
 static void handle_metrics(struct mock_server *s, struct http_request *req)
 {
     struct mock_engine_stats st;
@@ -545,6 +586,8 @@ enum route {
     ROUTE_CHAT,
     ROUTE_COMPLETIONS,
     ROUTE_EMBEDDINGS,
+    ROUTE_TOKENIZE,
+    ROUTE_RESET_CACHE,
 };
 
 static const struct {
@@ -557,6 +600,7 @@ static const struct {
     {"/metrics", ROUTE_METRICS, false},         {"/v1/embeddings", ROUTE_EMBEDDINGS, true},
     {"/chat/completions", ROUTE_CHAT, true},    {"/completions", ROUTE_COMPLETIONS, true},
     {"/models", ROUTE_MODELS, false},           {"/embeddings", ROUTE_EMBEDDINGS, true},
+    {"/tokenize", ROUTE_TOKENIZE, true},        {"/reset_prefix_cache", ROUTE_RESET_CACHE, true},
 };
 
 void mock_handlers_handle(struct http_request *req, void *ud)
@@ -592,6 +636,12 @@ void mock_handlers_handle(struct http_request *req, void *ud)
         break;
     case ROUTE_METRICS:
         handle_metrics(s, req);
+        break;
+    case ROUTE_TOKENIZE:
+        handle_tokenize(s, req);
+        break;
+    case ROUTE_RESET_CACHE:
+        handle_reset_cache(s, req);
         break;
     case ROUTE_NONE:
         break;
@@ -652,7 +702,37 @@ void mock_handlers_cleanup(void *ud)
 {
     struct mock_server *s = ud;
 
+    if (s->kvev != NULL)
+        mock_engine_set_kv_observer(s->engine, NULL);
     mock_engine_free(s->engine);
+    mock_kvevents_free(s->kvev);
+    s->kvev = NULL;
+}
+
+int mock_handlers_start_kv_events(struct mock_server *s, struct err_msg *err)
+{
+    const struct mock_config *cfg = s->cfg;
+
+    if (cfg->kv_events_port == 0)
+        return 0;
+    if (strcmp(cfg->cache_type, "paged") != 0) {
+        err_set(err, 0, 0, "--kv-events needs --cache-type paged");
+        return SVC_EBADCONFIG;
+    }
+    const struct mock_kvevents_opts o = {
+        .bind = cfg->bind,
+        .port = cfg->kv_events_port,
+        .replay_port = cfg->kv_replay_port,
+        .map_encoding = strcmp(cfg->kv_events_encoding, "map") == 0,
+        .block_size = cfg->block_size,
+        .drop_seq = cfg->kv_events_drop_seq,
+    };
+    s->kvev = mock_kvevents_new(s->loop, &o, err);
+    if (s->kvev == NULL)
+        return SVC_EBADCONFIG;
+    mock_kvevents_set_topic(s->kvev, cfg->kv_events_topic);
+    mock_kvevents_attach(s->kvev, s->engine);
+    return 0;
 }
 
 void mock_handlers_free(struct mock_server *s)

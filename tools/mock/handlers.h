@@ -11,6 +11,7 @@
 #include <uv.h>
 
 struct daemon;
+struct err_msg;
 struct http_request;
 struct http_server;
 struct mock_config;
@@ -25,6 +26,9 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
 /* The HTTP server whose requests this instance answers (borrowed): its bound port names the
  * instance when --name is not given. */
 void mock_handlers_set_http(struct mock_server *s, struct http_server *http);
+/* Binds the KV cache event sockets when --kv-events is set (tools/mock/kvevents). 0, or a
+ * negative code with `err` set (cannot bind, or a cache type without events). */
+int mock_handlers_start_kv_events(struct mock_server *s, struct err_msg *err);
 /* The http_server_handler_cb; `ud` is the mock_server. */
 void mock_handlers_handle(struct http_request *req, void *ud);
 /* daemon_hooks.stop: generation requests are refused with 503 from now on, and daemon_stopped()

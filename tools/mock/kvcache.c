@@ -6,6 +6,7 @@
 #include "kvcache.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "hash.h"
 #include "xalloc.h"
@@ -39,6 +40,7 @@ struct mock_kvcache {
     int shift;         /* 64 - log2(table size), for Fibonacci hashing */
     uint32_t mru, lru; /* list ends; NIL when empty */
     uint64_t evictions;
+    struct mock_kvcache_observer obs;
 };
 
 struct mock_kvcache *mock_kvcache_new(size_t capacity)
@@ -156,10 +158,12 @@ static uint32_t take_node(struct mock_kvcache *c)
     list_unlink(c, victim);
     slot_delete(c, find_slot(c, c->nodes[victim].hash));
     c->evictions++;
+    if (c->obs.evicted != NULL)
+        c->obs.evicted(c->obs.ud, c->nodes[victim].hash);
     return victim;
 }
 
-static void touch(struct mock_kvcache *c, uint64_t hash)
+static void touch(struct mock_kvcache *c, uint64_t hash, size_t index)
 {
     size_t i = find_slot(c, hash);
 
@@ -177,6 +181,8 @@ static void touch(struct mock_kvcache *c, uint64_t hash)
     c->nodes[n].hash = hash;
     c->slots[i] = n + 1;
     list_push_mru(c, n);
+    if (c->obs.stored != NULL)
+        c->obs.stored(c->obs.ud, index);
 }
 
 void mock_kvcache_insert(struct mock_kvcache *c, const uint64_t *hashes, size_t n)
@@ -186,7 +192,19 @@ void mock_kvcache_insert(struct mock_kvcache *c, const uint64_t *hashes, size_t 
     if (n > c->capacity)
         n = c->capacity;
     for (size_t i = n; i > 0; i--)
-        touch(c, hashes[i - 1]);
+        touch(c, hashes[i - 1], i - 1);
+}
+
+void mock_kvcache_set_observer(struct mock_kvcache *c, const struct mock_kvcache_observer *o)
+{
+    c->obs = o != NULL ? *o : (struct mock_kvcache_observer){0};
+}
+
+void mock_kvcache_clear(struct mock_kvcache *c)
+{
+    memset(c->slots, 0, (c->mask + 1) * sizeof(*c->slots));
+    c->used = 0;
+    c->mru = c->lru = NIL;
 }
 
 size_t mock_kvcache_used(const struct mock_kvcache *c)

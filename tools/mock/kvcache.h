@@ -39,6 +39,19 @@ bool mock_kvcache_contains(const struct mock_kvcache *c, uint64_t hash);
  * chain longer than the capacity keeps only its first `capacity` blocks. */
 void mock_kvcache_insert(struct mock_kvcache *c, const uint64_t *hashes, size_t n);
 
+/* Reports the cache's changes (for KV cache events): `stored(ud, i)` for each block that
+ * mock_kvcache_insert newly inserts (i = its index in the `hashes` given; called from the
+ * last block to the first), `evicted(ud, hash)` for each block evicted. Either may be NULL. */
+struct mock_kvcache_observer {
+    void (*stored)(void *ud, size_t i);
+    void (*evicted)(void *ud, uint64_t hash);
+    void *ud;
+};
+/* `o` is copied; NULL removes the observer. */
+void mock_kvcache_set_observer(struct mock_kvcache *c, const struct mock_kvcache_observer *o);
+/* Empties the cache (vLLM's reset_prefix_cache); nothing is reported and no eviction counted. */
+void mock_kvcache_clear(struct mock_kvcache *c);
+
 size_t mock_kvcache_used(const struct mock_kvcache *c);
 size_t mock_kvcache_capacity(const struct mock_kvcache *c);
 uint64_t mock_kvcache_evictions(const struct mock_kvcache *c);

@@ -45,6 +45,10 @@ int main(int argc, char **argv)
     struct mock_server *mock = mock_handlers_new(&loop, &cfg);
     struct http_server *http = http_server_new(&loop, &limits, mock_handlers_handle, mock);
     mock_handlers_set_http(mock, http);
+    if (mock_handlers_start_kv_events(mock, &err) < 0) {
+        fprintf(stderr, "infini-mock: %s\n", err.msg);
+        return 2;
+    }
     struct daemon_opts opts = {
         .name = "mock",
         .bind = cfg.bind,
