@@ -1,7 +1,7 @@
 /* Event wiring between supervisor, readiness and registration. Each handler updates the shared
  * state first and then tells the other modules, so that whatever they call back sees the new
- * state. Depends on babysitter/{config,launch,logfile,readiness,registration,supervisor},
- * common/{json,log,wallclock,xalloc}. */
+ * state. Depends on babysitter/{config,launch,leftover,logfile,readiness,registration,shim,
+ * statedir,supervisor}, common/{json,log,wallclock,xalloc}. */
 #include "babysitter.h"
 
 #include <stdio.h>
@@ -11,10 +11,13 @@
 #include "config.h"
 #include "json.h"
 #include "launch.h"
+#include "leftover.h"
 #include "log.h"
 #include "logfile.h"
 #include "readiness.h"
 #include "registration.h"
+#include "shim.h"
+#include "statedir.h"
 #include "supervisor.h"
 #include "wallclock.h"
 #include "xalloc.h"
@@ -22,6 +25,7 @@
 static void set_not_ready(struct bs_babysitter *b)
 {
     b->ready = false;
+    b->failing = false;
     b->ready_since = 0;
     cJSON_Delete(b->models);
     b->models = NULL;
@@ -43,6 +47,8 @@ static void on_spawned(struct bs_babysitter *b)
     b->cause[0] = '\0';
     snprintf(b->reason, sizeof(b->reason), "model server starting (pid %d)",
              bs_supervisor_pid(b->sup));
+    if (b->statedir != NULL)
+        bs_statedir_record(b->statedir, bs_supervisor_pid(b->sup));
     bs_readiness_start(b->readiness);
     tell_registry(b);
 }
@@ -54,6 +60,8 @@ static void on_exited(struct bs_babysitter *b)
 
     set_not_ready(b);
     bs_readiness_reset(b->readiness);
+    if (b->statedir != NULL)
+        bs_statedir_clear(b->statedir);
     bs_supervisor_describe_exit(b->sup, what, sizeof(what));
     if (b->cause[0] != '\0')
         snprintf(cause, sizeof(cause), " (stopped: %s)", b->cause);
@@ -109,6 +117,11 @@ static void on_models(struct bs_babysitter *b, cJSON *models)
 {
     bool changed = !same_models(b->models, models);
 
+    if (b->failing) {
+        b->failing = false;
+        b->reason[0] = '\0';
+        log_info("babysitter", "name=%s model server answers again", b->cfg->name);
+    }
     cJSON_Delete(b->models);
     b->models = models;
     if (changed && b->reg != NULL) {
@@ -137,6 +150,12 @@ static void on_readiness(void *ud, enum bs_readiness_event ev, cJSON *models, co
     case BS_READINESS_MODELS:
         on_models(b, models);
         break;
+    case BS_READINESS_FAILING:
+        /* A hung server keeps its connections open: say so at the first miss, so that routers
+         * polling /health stop sending traffic now rather than at the restart. */
+        b->failing = true;
+        snprintf(b->reason, sizeof(b->reason), "%s", reason);
+        break;
     case BS_READINESS_TIMEOUT:
         b->metrics.startup_timeouts++;
         log_error("babysitter", "name=%s startup timeout: %s", b->cfg->name, reason);
@@ -151,7 +170,8 @@ static void on_readiness(void *ud, enum bs_readiness_event ev, cJSON *models, co
 }
 
 struct bs_babysitter *bs_babysitter_new(uv_loop_t *loop, const struct bs_config *cfg,
-                                        const struct bs_launch *launch, struct bs_logfile *logfile)
+                                        const struct bs_launch *launch, struct bs_logfile *logfile,
+                                        struct bs_statedir *statedir)
 {
     struct bs_babysitter *b = xcalloc(1, sizeof(*b));
 
@@ -159,6 +179,7 @@ struct bs_babysitter *bs_babysitter_new(uv_loop_t *loop, const struct bs_config 
     b->cfg = cfg;
     b->launch = launch;
     b->logfile = logfile;
+    b->statedir = statedir;
     b->start_time = wallclock_now();
     snprintf(b->reason, sizeof(b->reason), "model server not started yet");
     const struct bs_supervisor_opts sopts = {
@@ -170,6 +191,7 @@ struct bs_babysitter *bs_babysitter_new(uv_loop_t *loop, const struct bs_config 
         .stable_after = cfg->stable_after,
         .max_restarts = cfg->max_restarts,
         .stop_grace = cfg->stop_grace,
+        .shim = BS_SHIM_SELF,
         .cb = on_supervisor,
         .ud = b,
     };
@@ -203,9 +225,29 @@ struct bs_babysitter *bs_babysitter_new(uv_loop_t *loop, const struct bs_config 
     return b;
 }
 
+static void on_leftover_done(void *ud, bool gone)
+{
+    struct bs_babysitter *b = ud;
+
+    (void)gone; /* logged by the stopper; starting is the only way forward either way */
+    bs_leftover_free(b->leftover);
+    b->leftover = NULL;
+    bs_statedir_clear(b->statedir);
+    snprintf(b->reason, sizeof(b->reason), "model server not started yet");
+    bs_supervisor_start(b->sup);
+}
+
 void bs_babysitter_start(struct bs_babysitter *b)
 {
-    bs_supervisor_start(b->sup);
+    int leftover = b->statedir != NULL ? bs_statedir_leftover(b->statedir) : 0;
+
+    if (leftover > 0) {
+        snprintf(b->reason, sizeof(b->reason),
+                 "stopping a model server a previous babysitter left running (pid %d)", leftover);
+        b->leftover = bs_leftover_start(b->loop, leftover, b->cfg->stop_grace, on_leftover_done, b);
+    } else {
+        bs_supervisor_start(b->sup);
+    }
     if (b->reg != NULL)
         bs_registration_start(b->reg);
 }
@@ -230,6 +272,8 @@ void bs_babysitter_stop(struct bs_babysitter *b, bs_babysitter_stopped_cb cb, vo
     set_not_ready(b);
     snprintf(b->reason, sizeof(b->reason), "the babysitter is shutting down");
     bs_readiness_reset(b->readiness);
+    bs_leftover_free(b->leftover); /* it was sent SIGTERM already */
+    b->leftover = NULL;
     if (b->reg != NULL)
         bs_registration_stop(b->reg, part_stopped, b);
     else
@@ -242,6 +286,8 @@ void bs_babysitter_free(struct bs_babysitter *b)
     if (b == NULL)
         return;
     bs_supervisor_free(b->sup);
+    bs_leftover_free(b->leftover);
+    bs_statedir_close(b->statedir, 1); /* the child is gone or SIGKILLed: nothing to find */
     bs_readiness_free(b->readiness);
     bs_registration_free(b->reg);
     bs_logfile_close(b->logfile);

@@ -1,7 +1,8 @@
 /* The babysitter's shared state and the wiring between its modules: the supervisor's spawns
  * and exits start and reset the readiness probes; readiness results mark the model server
  * ready (and register it) or restart it; every change is reflected in the registry heartbeats
- * and in what the HTTP endpoints report. main.c creates it; handlers and metrics read it.
+ * and in what the HTTP endpoints report; the state directory records the child's PID. main.c
+ * creates it; handlers and metrics read it.
  * Depends on libuv, cJSON and babysitter/metrics (embedded counters); the other modules are
  * forward-declared. */
 #ifndef SVC_BABYSITTER_BABYSITTER_H
@@ -18,9 +19,11 @@
 
 struct bs_config;
 struct bs_launch;
+struct bs_leftover;
 struct bs_logfile;
 struct bs_readiness;
 struct bs_registration;
+struct bs_statedir;
 struct bs_supervisor;
 
 /* What /info reports as `state`. */
@@ -41,11 +44,14 @@ struct bs_babysitter {
     const struct bs_launch *launch; /* borrowed */
     struct bs_supervisor *sup;
     struct bs_readiness *readiness;
-    struct bs_registration *reg; /* NULL without a registry URL */
-    struct bs_logfile *logfile;  /* NULL without babysitter.log_file */
+    struct bs_registration *reg;  /* NULL without a registry URL */
+    struct bs_logfile *logfile;   /* NULL without babysitter.log_file */
+    struct bs_statedir *statedir; /* pid file of the running child; NULL = none */
+    struct bs_leftover *leftover; /* stopping a previous babysitter's server; else NULL */
     struct bs_metrics metrics;
     cJSON *models;      /* the backend's last model-list document while ready, else NULL */
     bool ready;         /* the model server answered since its last spawn and is healthy */
+    bool failing;       /* ready, but its last health probe failed (/health answers 503) */
     double ready_since; /* Unix s; 0 when not ready */
     double start_time;  /* Unix s, the babysitter's own start */
     char reason[512];   /* why the server is not ready */
@@ -57,10 +63,15 @@ struct bs_babysitter {
 };
 
 /* Creates the modules for `cfg` and `launch` (both borrowed; they must outlive it) and takes
- * `logfile` (may be NULL). Nothing runs before bs_babysitter_start(). Never NULL. */
+ * `logfile` and `statedir` (either may be NULL). The child is spawned through the exec shim
+ * (babysitter/shim), which only the infini-babysitter executable runs. Nothing runs before
+ * bs_babysitter_start(). Never NULL. */
 struct bs_babysitter *bs_babysitter_new(uv_loop_t *loop, const struct bs_config *cfg,
-                                        const struct bs_launch *launch, struct bs_logfile *logfile);
-/* Spawns the child on the next loop iteration and registers the babysitter's record. */
+                                        const struct bs_launch *launch, struct bs_logfile *logfile,
+                                        struct bs_statedir *statedir);
+/* Registers the babysitter's record and spawns the child on the next loop iteration, after
+ * stopping the server a previous babysitter recorded in the state directory, if it still runs
+ * (babysitter/leftover). */
 void bs_babysitter_start(struct bs_babysitter *b);
 /* Shutdown: deregisters both records and stops the child (SIGTERM to its group, SIGKILL after
  * stop_grace); `cb` runs once both are done, possibly before this returns. */

@@ -57,6 +57,7 @@ static const struct cfg_key bs_keys[] = {
             .max = 1000000),
     CFG_KEY("babysitter.stop_grace", CFG_SECONDS, K(stop_grace), "10", .fmax = 3600),
     CFG_KEY("babysitter.log_file", CFG_STR, K(log_file), NULL),
+    CFG_KEY("babysitter.state_dir", CFG_STR, K(state_dir), NULL),
     CFG_KEY("babysitter.log_max_bytes", CFG_INT64, K(log_max_bytes), "52428800", .min = 4096,
             .max = 1LL << 50),
     CFG_KEY("backend.type", CFG_ENUM, K(backend_type), "command", .enum_names = backend_names),
@@ -77,7 +78,7 @@ static const struct cfg_key bs_keys[] = {
 struct cli_args {
     char *config_file, *name, *host, *port, *registry_url, *router_url, *service_type, *path;
     char *command, *args, *work_dir, *max_restarts, *restart_delay, *heartbeat_interval;
-    char *env, *dev, *ndev, *max_batch;
+    char *env, *dev, *ndev, *max_batch, *state_dir;
     char *bind, *port_file, *registry_token, *log_level, *access_log;
     bool strict;
 };
@@ -114,6 +115,9 @@ static const struct cli_opt bs_options[] = {
         "accepted for compatibility, ignored (as in the reference)"),
     OPT("ndev", CLI_STR, ndev, NULL, NULL, "accepted for compatibility, ignored"),
     OPT("max-batch", CLI_STR, max_batch, NULL, NULL, "accepted for compatibility, ignored"),
+    OPT("state-dir", CLI_STR, state_dir, NULL, NULL,
+        "directory for the model server's pid file and the babysitter's lock "
+        "[babysitter.state_dir]"),
     OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "address the HTTP server (port P+1) listens on"),
     OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound HTTP port to this file"),
     OPT("registry-token", CLI_STR, registry_token, NULL, "INFINI_REGISTRY_TOKEN",
@@ -143,6 +147,7 @@ static const struct {
     {"heartbeat-interval", offsetof(struct cli_args, heartbeat_interval),
      "babysitter.heartbeat_interval"},
     {"env", offsetof(struct cli_args, env), "backend.env"},
+    {"state-dir", offsetof(struct cli_args, state_dir), "babysitter.state_dir"},
 };
 
 struct load {
@@ -385,6 +390,8 @@ static int validate(struct load *l)
         return bad_key(l, "name", "name", "must not be empty");
     if (is_empty(c->host))
         return bad_key(l, "host", "host", "must not be empty");
+    if (c->state_dir != NULL && c->state_dir[0] != '/')
+        return bad_key(l, "babysitter.state_dir", "state-dir", "must be an absolute path");
     if (c->registry_url != NULL) {
         size_t n = strlen(c->registry_url);
         while (n > 0 && c->registry_url[n - 1] == '/')

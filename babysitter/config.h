@@ -41,6 +41,7 @@ struct bs_config {
     int unhealthy_after;    /* consecutive failed probes that restart the child */
     double stop_grace;      /* s between SIGTERM and SIGKILL */
     char *log_file;         /* child output is appended here too */
+    char *state_dir;        /* pid file and lock; NULL = bs_statedir_default() */
     long long log_max_bytes;
     /* [backend] */
     int backend_type; /* enum bs_backend_type */

@@ -25,7 +25,7 @@ cJSON *bs_handlers_health(const struct bs_babysitter *b, int *status)
 {
     cJSON *o = json_new_object();
     enum bs_state state = bs_babysitter_state(b);
-    bool ready = state == BS_STATE_READY;
+    bool ready = state == BS_STATE_READY && !b->failing;
 
     json_set_string(o, "babysitter", "enhanced");
     json_set_number(o, "infinilm_server_port", b->cfg->port);

@@ -1,7 +1,7 @@
 /* infini-babysitter's HTTP endpoints on port P+1 (GET or HEAD): /health (200 only while the
- * model server is ready, else 503 with a reason), /models (the backend's model list), /info and
- * /metrics. The reference's field names; compact JSON with sorted keys. Depends on
- * babysitter/{babysitter,config,metrics,supervisor} and common/http_*. */
+ * model server is ready and its last health probe passed, else 503 with a reason), /models (the
+ * backend's model list), /info and /metrics. The reference's field names; compact JSON with sorted
+ * keys. Depends on babysitter/{babysitter,config,metrics,supervisor} and common/http_*. */
 #ifndef SVC_BABYSITTER_HANDLERS_H
 #define SVC_BABYSITTER_HANDLERS_H
 

@@ -1,8 +1,12 @@
 /* infini-babysitter: loads the configuration, checks what it will run, wires the modules to
  * the daemon lifecycle (listen on P+1, signals, drain) and runs the loop. No logic here.
  * Exit codes: 0 after a clean shutdown (SIGTERM/SIGINT), 1 when it cannot listen or run,
- * 2 for a bad configuration, a missing program or an unusable work_dir or log_file. */
+ * 2 for a bad configuration, a missing program, an unusable work_dir, log_file or state_dir
+ * (or one in use by another babysitter). Started as `infini-babysitter --exec-shim ...` it is
+ * the model server's exec shim (babysitter/shim) instead. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <uv.h>
 
@@ -15,6 +19,8 @@
 #include "launch.h"
 #include "log.h"
 #include "logfile.h"
+#include "shim.h"
+#include "statedir.h"
 #include "xalloc.h"
 
 #define DRAIN_MS 2000
@@ -66,16 +72,41 @@ static int prepare(struct bs_config *cfg, struct bs_launch *launch, int argc, ch
     return 0;
 }
 
+/* The state directory (default: bs_statedir_default()). NULL with the message printed. */
+static struct bs_statedir *open_statedir(const struct bs_config *cfg)
+{
+    struct err_msg err = {0};
+    char *path = cfg->state_dir != NULL ? xstrdup(cfg->state_dir)
+                                        : bs_statedir_default(cfg->name, cfg->port);
+    struct bs_statedir *sd = bs_statedir_open(path, &err);
+
+    if (sd == NULL)
+        fprintf(stderr, "infini-babysitter: %s\n", err.msg);
+    else
+        log_info("babysitter", "state_dir=%s", path);
+    free(path);
+    return sd;
+}
+
 int main(int argc, char **argv)
 {
     struct bs_config cfg = {0};
     struct bs_launch launch = {0};
     struct err_msg err = {0};
     uv_loop_t loop;
+
+    /* The model server's exec shim: before anything else, nothing of the babysitter runs. */
+    if (argc > 1 && strcmp(argv[1], BS_SHIM_FLAG) == 0)
+        return bs_shim_main(argc, argv);
     int rc = prepare(&cfg, &launch, argc, argv);
 
     if (rc != 0 || launch.file == NULL)
         goto out;
+    struct bs_statedir *statedir = open_statedir(&cfg);
+    if (statedir == NULL) {
+        rc = 2;
+        goto out;
+    }
     SVC_ASSERT(uv_loop_init(&loop) == 0);
     struct bs_logfile *logfile = NULL;
     if (cfg.log_file != NULL) {
@@ -83,11 +114,12 @@ int main(int argc, char **argv)
         if (logfile == NULL) {
             fprintf(stderr, "infini-babysitter: %s\n", err.msg);
             uv_loop_close(&loop);
+            bs_statedir_close(statedir, 1);
             rc = 2;
             goto out;
         }
     }
-    struct bs_babysitter *b = bs_babysitter_new(&loop, &cfg, &launch, logfile);
+    struct bs_babysitter *b = bs_babysitter_new(&loop, &cfg, &launch, logfile, statedir);
     struct http_server *server = http_server_new(&loop, NULL, bs_handlers_dispatch, b);
     const struct daemon_opts opts = {
         .name = "babysitter",

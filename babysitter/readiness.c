@@ -154,6 +154,9 @@ static void fail(struct bs_readiness *r)
         return;
     }
     schedule(r, to_ms(r->opts.health_interval));
+    snprintf(reason, sizeof(reason), "health probe failed (%d of %d before a restart): %s",
+             r->failures, r->opts.unhealthy_after, r->last_error);
+    r->opts.cb(r->opts.ud, BS_READINESS_FAILING, NULL, reason);
 }
 
 static void on_done(void *ud, int rc, const struct http_fetch_response *resp)

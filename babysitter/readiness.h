@@ -1,10 +1,10 @@
 /* Whether the model server answers: after each spawn, probes GET /v1/models (then /models) on
  * the server's port until one answers 2xx with a non-empty model list (an object whose `data`
  * is a non-empty array, or a non-empty bare array), with delays growing from 200 ms to 5 s, up
- * to a startup deadline; then, while it is ready, probes every health interval and reports it
- * unhealthy after N failures in a row. Results of a probe that started before the last
- * start/reset are ignored. At most one request is in flight. Single-threaded.
- * Depends on libuv, common/http_fetch, common/json, common/log. */
+ * to a startup deadline; then, while it is ready, probes every health interval, reports each
+ * failed probe at once and reports it unhealthy after N failures in a row. Results of a probe that
+ * started before the last start/reset are ignored. At most one request is in flight.
+ * Single-threaded. Depends on libuv, common/http_fetch, common/json, common/log. */
 #ifndef SVC_BABYSITTER_READINESS_H
 #define SVC_BABYSITTER_READINESS_H
 
@@ -19,6 +19,8 @@ struct bs_readiness;
 enum bs_readiness_event {
     BS_READINESS_READY,     /* first good answer since start: `models` set */
     BS_READINESS_MODELS,    /* a later good answer while ready: `models` set */
+    BS_READINESS_FAILING,   /* a probe failed while ready, fewer than unhealthy_after in a row
+                             * so far: `reason` set; probing goes on */
     BS_READINESS_TIMEOUT,   /* not ready within the startup timeout: `reason` set */
     BS_READINESS_UNHEALTHY, /* unhealthy_after failed probes in a row: `reason` set */
 };

@@ -4,7 +4,7 @@
  * callback clears the pointer. A child whose process has ended may keep its pipes open a little
  * longer to read the last output; it stays on the supervisor's list until its last handle
  * closes. Depends on libuv, common/log, common/xalloc, babysitter/{backoff,launch,logfile,
- * output}. */
+ * output,shim}. */
 #include "supervisor.h"
 
 #include <errno.h>
@@ -13,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include "backoff.h"
 #include "launch.h"
 #include "log.h"
 #include "logfile.h"
 #include "output.h"
+#include "shim.h"
 #include "xalloc.h"
 
 #define READ_CHUNK 65536
@@ -276,6 +278,12 @@ static int spawn(struct bs_supervisor *s)
     o.exit_cb = on_child_exit;
     o.file = l->file;
     o.args = l->argv;
+    char **shim_args = NULL;
+    if (s->opts.shim != NULL) {
+        shim_args = bs_shim_argv((int)getpid(), l->file, l->argv);
+        o.file = s->opts.shim;
+        o.args = shim_args;
+    }
     o.env = l->envp;
     o.cwd = l->cwd;
     o.flags = UV_PROCESS_DETACHED; /* setsid(): its own session and process group */
@@ -283,6 +291,7 @@ static int spawn(struct bs_supervisor *s)
     o.stdio = stdio;
     c->proc.data = c;
     int rc = uv_spawn(s->loop, &c->proc, &o);
+    bs_shim_argv_free(shim_args); /* the child has its copy */
     /* The handle is initialised even when the spawn failed, and must be closed then too. */
     c->handles++;
     c->proc_open = true;

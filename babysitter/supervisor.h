@@ -8,7 +8,7 @@
  * that left its group is signalled alone through uv_process_kill. Once the leader is reaped,
  * whatever is left in its group gets SIGKILL (see kill_leftovers() for why that is safe).
  * Single-threaded (the loop thread).
- * Depends on libuv, common/log, babysitter/{backoff,launch,logfile,output}. */
+ * Depends on libuv, common/log, babysitter/{backoff,launch,logfile,output,shim}. */
 #ifndef SVC_BABYSITTER_SUPERVISOR_H
 #define SVC_BABYSITTER_SUPERVISOR_H
 
@@ -50,6 +50,9 @@ struct bs_supervisor_opts {
     double stable_after;            /* s of ready uptime that reset the schedule */
     int max_restarts;
     double stop_grace; /* s between SIGTERM and SIGKILL */
+    /* When set (BS_SHIM_SELF), the child is spawned through the exec shim of babysitter/shim,
+     * so that it dies with the babysitter; NULL = spawned directly (tests). Borrowed. */
+    const char *shim;
     bs_supervisor_cb cb;
     void *ud;
 };
