@@ -30,8 +30,9 @@ struct mock_config {
     int stall_ms;
     int drop_after_chunks;
     char *log_level;
-    char *access_log;     /* "off", "-" (stdout) or a path */
-    double drain_timeout; /* seconds */
+    char *access_log;      /* "off", "-" (stdout) or a path */
+    double drain_timeout;  /* seconds */
+    int max_buffered_body; /* request-body bytes held across connections; 0 = no limit */
     int seed;
     int kv_events_port;       /* PUB port of KV cache events; 0 = off */
     int kv_replay_port;       /* ROUTER replay port; 0 = kv_events_port + 1 */

@@ -458,6 +458,7 @@ static void handle_generation(struct mock_server *s, struct http_request *req,
     g->model = model;
     g->stream = a.stream;
     g->include_usage = a.include_usage;
+    g->reply.n = a.n;
     g->reply.api = api;
     g->reply.words = s->words[model];
     g->reply.id = ++s->next_id;
@@ -487,6 +488,15 @@ static void handle_embeddings(struct mock_server *s, struct http_request *req)
 
     if (body == NULL)
         return;
+    const cJSON *format = cJSON_GetObjectItemCaseSensitive(body, "encoding_format");
+    bool base64 = cJSON_IsString(format) && strcmp(format->valuestring, "base64") == 0;
+    if (format != NULL && !cJSON_IsNull(format) && !base64 &&
+        !(cJSON_IsString(format) && strcmp(format->valuestring, "float") == 0)) {
+        cJSON_Delete(body);
+        reply_error(req, 400, "invalid_encoding_format",
+                    "'encoding_format' must be \"float\" or \"base64\"");
+        return;
+    }
     buf_reset(&s->text);
     int rc = mock_prompt_inputs(body, &s->text, &count, &err);
     cJSON_Delete(body);
@@ -498,7 +508,7 @@ static void handle_embeddings(struct mock_server *s, struct http_request *req)
     s->requests++;
     buf_reset(&s->out);
     mock_render_embeddings(&s->out, s->words[model], s->text.data, count, s->cfg->chars_per_token,
-                           s->seeds[model]);
+                           s->seeds[model], base64);
     access_log(req, 200);
     http_reply_send(req, 200, "application/json", s->out.data, s->out.len);
 }
@@ -678,9 +688,19 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
     return s;
 }
 
+/* A request the HTTP server refused itself gets the same access-log line as the others. */
+static void on_reject(const struct http_server_rejection *r, void *ud)
+{
+    (void)ud;
+    if (log_access_enabled())
+        log_access("%s %s %.*s %d %.3fms", r->peer_ip, r->method, (int)r->path.len, r->path.ptr,
+                   r->status, r->ms);
+}
+
 void mock_handlers_set_http(struct mock_server *s, struct http_server *http)
 {
     s->http = http;
+    http_server_on_reject(http, on_reject, s);
 }
 
 static void on_engine_idle(void *ud)

@@ -24,7 +24,7 @@ struct mock_server;
  * Never NULL. */
 struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config *cfg);
 /* The HTTP server whose requests this instance answers (borrowed): its bound port names the
- * instance when --name is not given. */
+ * instance when --name is not given; its own rejections (408, 413...) go to the access log. */
 void mock_handlers_set_http(struct mock_server *s, struct http_server *http);
 /* Binds the KV cache event sockets when --kv-events is set (tools/mock/kvevents). 0, or a
  * negative code with `err` set (cannot bind, or a cache type without events). */

@@ -42,6 +42,7 @@ int main(int argc, char **argv)
     struct http_server_limits limits;
     http_server_limits_default(&limits);
     limits.max_body = 16 * 1024 * 1024; /* long-context prompts */
+    limits.max_buffered_body = (size_t)cfg.max_buffered_body;
     struct mock_server *mock = mock_handlers_new(&loop, &cfg);
     struct http_server *http = http_server_new(&loop, &limits, mock_handlers_handle, mock);
     mock_handlers_set_http(mock, http);

@@ -167,12 +167,26 @@ static bool opt_max_tokens(const cJSON *body, int limit, struct mock_prompt_args
     return true;
 }
 
+/* n: absent/null leaves `a`; else an integer in 1..MOCK_PROMPT_MAX_N. */
+static bool opt_n(const cJSON *body, struct mock_prompt_args *a)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "n");
+    long long n;
+
+    if (v == NULL || cJSON_IsNull(v))
+        return true;
+    if (!json_get_int(body, "n", 1, MOCK_PROMPT_MAX_N, &n))
+        return false;
+    a->n = (int)n;
+    return true;
+}
+
 int mock_prompt_request(const cJSON *body, bool chat, int max_tokens_limit,
                         struct mock_prompt_args *args, struct buf *text, struct err_msg *err)
 {
     const cJSON *model = cJSON_GetObjectItemCaseSensitive(body, "model");
 
-    *args = (struct mock_prompt_args){{NULL, 0}, false, false, false, 0};
+    *args = (struct mock_prompt_args){{NULL, 0}, false, false, false, 0, 1};
     if (!cJSON_IsObject(body)) {
         err_set(err, 0, 0, "the body must be a JSON object");
         return SVC_EPARSE;
@@ -194,6 +208,10 @@ int mock_prompt_request(const cJSON *body, bool chat, int max_tokens_limit,
     if (!opt_max_tokens(body, max_tokens_limit, args)) {
         err_set(err, 0, 0, "'max_tokens' / 'max_completion_tokens' must be an integer from 1 to %d",
                 max_tokens_limit);
+        return SVC_EPARSE;
+    }
+    if (!opt_n(body, args)) {
+        err_set(err, 0, 0, "'n' must be an integer from 1 to %d", MOCK_PROMPT_MAX_N);
         return SVC_EPARSE;
     }
     return chat ? mock_prompt_chat(body, text, err) : mock_prompt_completion(body, text, err);

@@ -24,7 +24,11 @@ struct mock_prompt_args {
     bool include_usage; /* stream_options.include_usage */
     bool max_given;     /* max_completion_tokens, else max_tokens, was set */
     int max_tokens;     /* when max_given */
+    int n;              /* choices to generate, 1..MOCK_PROMPT_MAX_N (1 when absent or null) */
 };
+
+/* Largest accepted `n`. */
+#define MOCK_PROMPT_MAX_N 16
 
 /* Reads a chat (`chat` true) or completions request from its parsed body (borrowed): `args`,
  * and the canonical prompt text appended to `text`. 0; SVC_EPARSE with `err` naming the field

@@ -114,16 +114,20 @@ static void append_int(struct buf *out, long long v)
     buf_append_uint(out, (unsigned long long)v);
 }
 
+static int nchoices(const struct mock_render_reply *r);
+
 static void append_usage(struct buf *out, const struct mock_render_reply *r)
 {
+    long long completion = (long long)r->completion_tokens * nchoices(r);
+
     buf_append_str(out, "\"usage\":{\"completion_tokens\":");
-    append_int(out, r->completion_tokens);
+    append_int(out, completion);
     buf_append_str(out, ",\"prompt_tokens\":");
     append_int(out, r->prompt_tokens);
     buf_append_str(out, ",\"prompt_tokens_details\":{\"cached_tokens\":");
     append_int(out, r->cached_tokens);
     buf_append_str(out, "},\"total_tokens\":");
-    append_int(out, (long long)r->prompt_tokens + r->completion_tokens);
+    append_int(out, (long long)r->prompt_tokens + completion);
     buf_putc(out, '}');
 }
 
@@ -154,16 +158,35 @@ static void append_finish(struct buf *out, const char *reason)
     buf_putc(out, '"');
 }
 
+/* The number of choices (n), at least one. */
+static int nchoices(const struct mock_render_reply *r)
+{
+    return r->n > 1 ? r->n : 1;
+}
+
+/* `,"index":<k>` */
+static void append_index(struct buf *out, int k)
+{
+    buf_append_str(out, ",\"index\":");
+    append_int(out, k);
+}
+
+/* Every choice carries the same text: `n` only has to produce n well-formed choices. */
 void mock_render_completion(struct buf *out, const struct mock_render_reply *r)
 {
-    buf_append_str(out, "{\"choices\":[{");
-    append_finish(out, r->finish_reason);
-    buf_append_str(out, r->api == MOCK_RENDER_CHAT
-                            ? ",\"index\":0,\"logprobs\":null,\"message\":{\"content\":\""
-                            : ",\"index\":0,\"logprobs\":null,\"text\":\"");
-    for (int i = 0; i < r->completion_tokens; i++)
-        append_word(out, r->words, i);
-    buf_append_str(out, r->api == MOCK_RENDER_CHAT ? "\",\"role\":\"assistant\"}}]" : "\"}]");
+    buf_append_str(out, "{\"choices\":[");
+    for (int k = 0; k < nchoices(r); k++) {
+        buf_append_str(out, k > 0 ? ",{" : "{");
+        append_finish(out, r->finish_reason);
+        append_index(out, k);
+        buf_append_str(out, r->api == MOCK_RENDER_CHAT
+                                ? ",\"logprobs\":null,\"message\":{\"content\":\""
+                                : ",\"logprobs\":null,\"text\":\"");
+        for (int i = 0; i < r->completion_tokens; i++)
+            append_word(out, r->words, i);
+        buf_append_str(out, r->api == MOCK_RENDER_CHAT ? "\",\"role\":\"assistant\"}}" : "\"}");
+    }
+    buf_putc(out, ']');
     append_envelope(out, r, r->api == MOCK_RENDER_CHAT ? "chat.completion" : "text_completion");
     buf_putc(out, ',');
     append_usage(out, r);
@@ -172,36 +195,45 @@ void mock_render_completion(struct buf *out, const struct mock_render_reply *r)
 
 void mock_render_chunk(struct buf *out, const struct mock_render_reply *r, int token)
 {
-    if (r->api == MOCK_RENDER_CHAT) {
-        buf_append_str(out, "data: {\"choices\":[{\"delta\":{\"content\":\"");
-        append_word(out, r->words, token);
-        buf_append_str(out, token == 0 ? "\",\"role\":\"assistant\"}" : "\"}");
-        buf_append_str(out, ",\"finish_reason\":null,\"index\":0,\"logprobs\":null}]");
-        append_envelope(out, r, "chat.completion.chunk");
-    } else {
-        buf_append_str(out, "data: {\"choices\":[{\"finish_reason\":null,\"index\":0,"
-                            "\"logprobs\":null,\"text\":\"");
-        append_word(out, r->words, token);
-        buf_append_str(out, "\"}]");
-        append_envelope(out, r, "text_completion");
+    for (int k = 0; k < nchoices(r); k++) {
+        if (r->api == MOCK_RENDER_CHAT) {
+            buf_append_str(out, "data: {\"choices\":[{\"delta\":{\"content\":\"");
+            append_word(out, r->words, token);
+            buf_append_str(out, token == 0 ? "\",\"role\":\"assistant\"}" : "\"}");
+            buf_append_str(out, ",\"finish_reason\":null");
+            append_index(out, k);
+            buf_append_str(out, ",\"logprobs\":null}]");
+            append_envelope(out, r, "chat.completion.chunk");
+        } else {
+            buf_append_str(out, "data: {\"choices\":[{\"finish_reason\":null");
+            append_index(out, k);
+            buf_append_str(out, ",\"logprobs\":null,\"text\":\"");
+            append_word(out, r->words, token);
+            buf_append_str(out, "\"}]");
+            append_envelope(out, r, "text_completion");
+        }
+        buf_append_str(out, "}\n\n");
     }
-    buf_append_str(out, "}\n\n");
 }
 
 void mock_render_final_chunk(struct buf *out, const struct mock_render_reply *r)
 {
-    if (r->api == MOCK_RENDER_CHAT) {
-        buf_append_str(out, "data: {\"choices\":[{\"delta\":{},");
-        append_finish(out, r->finish_reason);
-        buf_append_str(out, ",\"index\":0,\"logprobs\":null}]");
-        append_envelope(out, r, "chat.completion.chunk");
-    } else {
-        buf_append_str(out, "data: {\"choices\":[{");
-        append_finish(out, r->finish_reason);
-        buf_append_str(out, ",\"index\":0,\"logprobs\":null,\"text\":\"\"}]");
-        append_envelope(out, r, "text_completion");
+    for (int k = 0; k < nchoices(r); k++) {
+        if (r->api == MOCK_RENDER_CHAT) {
+            buf_append_str(out, "data: {\"choices\":[{\"delta\":{},");
+            append_finish(out, r->finish_reason);
+            append_index(out, k);
+            buf_append_str(out, ",\"logprobs\":null}]");
+            append_envelope(out, r, "chat.completion.chunk");
+        } else {
+            buf_append_str(out, "data: {\"choices\":[{");
+            append_finish(out, r->finish_reason);
+            append_index(out, k);
+            buf_append_str(out, ",\"logprobs\":null,\"text\":\"\"}]");
+            append_envelope(out, r, "text_completion");
+        }
+        buf_append_str(out, "}\n\n");
     }
-    buf_append_str(out, "}\n\n");
 }
 
 void mock_render_usage_chunk(struct buf *out, const struct mock_render_reply *r)
@@ -235,8 +267,35 @@ static void embed(const char *text, size_t len, uint64_t seed, double v[EMBEDDIN
         v[i] = norm > 0 ? v[i] / norm : 0;
 }
 
+/* `v` as base64 of little-endian IEEE float32s, byte order fixed whatever the host's. */
+static void append_base64_f32(struct buf *out, const double *v, int n)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t bytes[EMBEDDING_DIM * 4];
+    size_t len = 0;
+
+    for (int i = 0; i < n; i++) {
+        float f = (float)v[i];
+        uint32_t bits;
+        memcpy(&bits, &f, sizeof(bits));
+        for (int b = 0; b < 4; b++)
+            bytes[len++] = (uint8_t)(bits >> (8 * b));
+    }
+    for (size_t i = 0; i < len; i += 3) {
+        uint32_t chunk = (uint32_t)bytes[i] << 16;
+        if (i + 1 < len)
+            chunk |= (uint32_t)bytes[i + 1] << 8;
+        if (i + 2 < len)
+            chunk |= bytes[i + 2];
+        buf_putc(out, digits[(chunk >> 18) & 63]);
+        buf_putc(out, digits[(chunk >> 12) & 63]);
+        buf_putc(out, i + 1 < len ? digits[(chunk >> 6) & 63] : '=');
+        buf_putc(out, i + 2 < len ? digits[chunk & 63] : '=');
+    }
+}
+
 void mock_render_embeddings(struct buf *out, const struct mock_words *w, const char *inputs,
-                            size_t count, int chars_per_token, uint64_t seed)
+                            size_t count, int chars_per_token, uint64_t seed, bool base64)
 {
     const char *p = inputs;
     long long tokens = 0;
@@ -247,10 +306,12 @@ void mock_render_embeddings(struct buf *out, const struct mock_words *w, const c
         double v[EMBEDDING_DIM];
         embed(p, len, seed, v);
         tokens += mock_prompt_tokens(len, chars_per_token);
-        buf_appendf(out, "%s{\"embedding\":[", k > 0 ? "," : "");
-        for (int i = 0; i < EMBEDDING_DIM; i++)
+        buf_appendf(out, "%s{\"embedding\":%c", k > 0 ? "," : "", base64 ? '"' : '[');
+        if (base64)
+            append_base64_f32(out, v, EMBEDDING_DIM);
+        for (int i = 0; !base64 && i < EMBEDDING_DIM; i++)
             buf_appendf(out, "%s%.6f", i > 0 ? "," : "", v[i]);
-        buf_appendf(out, "],\"index\":%zu,\"object\":\"embedding\"}", k);
+        buf_appendf(out, "%c,\"index\":%zu,\"object\":\"embedding\"}", base64 ? '"' : ']', k);
         p += len + 1;
     }
     buf_appendf(out,

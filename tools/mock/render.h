@@ -7,6 +7,7 @@
 #ifndef SVC_TOOLS_MOCK_RENDER_H
 #define SVC_TOOLS_MOCK_RENDER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,16 +31,18 @@ struct mock_render_reply {
     const struct mock_words *words;
     uint64_t id;
     long long created; /* Unix seconds */
-    int prompt_tokens, cached_tokens, completion_tokens;
+    int prompt_tokens, cached_tokens;
+    int completion_tokens;     /* of one choice; usage counts them n times */
+    int n;                     /* choices, each with the same text (0 or 1: one) */
     const char *finish_reason; /* "length" or "stop" */
 };
 
 /* Appends the complete non-streaming response object. */
 void mock_render_completion(struct buf *out, const struct mock_render_reply *r);
-/* Appends one SSE event "data: {...}\n\n" carrying token `token` (0-based); the chat chunk of
- * token 0 also carries the assistant role. */
+/* Appends one SSE event "data: {...}\n\n" per choice carrying token `token` (0-based); the chat
+ * chunk of token 0 also carries the assistant role. */
 void mock_render_chunk(struct buf *out, const struct mock_render_reply *r, int token);
-/* The last content-less chunk carrying finish_reason. */
+/* The last content-less chunk carrying finish_reason, one per choice. */
 void mock_render_final_chunk(struct buf *out, const struct mock_render_reply *r);
 /* The usage chunk (empty choices) sent when stream_options.include_usage is true. */
 void mock_render_usage_chunk(struct buf *out, const struct mock_render_reply *r);
@@ -48,8 +51,10 @@ void mock_render_done(struct buf *out);
 
 /* Appends an embeddings list for `count` NUL-terminated inputs packed in `inputs` (as
  * mock_prompt_inputs writes them): 8 deterministic floats of unit length per input, derived
- * from its bytes and `seed`, and usage counting ceil(bytes / chars_per_token) per input. */
+ * from its bytes and `seed`, and usage counting ceil(bytes / chars_per_token) per input. With
+ * `base64` each embedding is the base64 of its little-endian float32 values (OpenAI's
+ * encoding_format "base64", the official SDKs' default) instead of a JSON array. */
 void mock_render_embeddings(struct buf *out, const struct mock_words *w, const char *inputs,
-                            size_t count, int chars_per_token, uint64_t seed);
+                            size_t count, int chars_per_token, uint64_t seed, bool base64);
 
 #endif

@@ -361,7 +361,7 @@ static bool max_tokens(struct scanner *s, int limit, long long *v)
     return number(s, v) && *v >= 1 && *v <= limit;
 }
 
-enum field { F_MODEL, F_STREAM, F_OPTIONS, F_MAX, F_MAX_COMPLETION, F_PROMPT, F_OTHER };
+enum field { F_MODEL, F_STREAM, F_OPTIONS, F_MAX, F_MAX_COMPLETION, F_N, F_PROMPT, F_OTHER };
 
 static enum field field_of(struct slice k, bool chat)
 {
@@ -375,6 +375,8 @@ static enum field field_of(struct slice k, bool chat)
         return F_MAX;
     if (slice_eq(k, "max_completion_tokens"))
         return F_MAX_COMPLETION;
+    if (slice_eq(k, "n"))
+        return F_N;
     if (slice_eq(k, chat ? "messages" : "prompt"))
         return F_PROMPT;
     return F_OTHER;
@@ -402,6 +404,13 @@ static bool member(struct scanner *s, enum field f, bool chat, int limit,
         return max_tokens(s, limit, &max[0]);
     case F_MAX_COMPLETION:
         return max_tokens(s, limit, &max[1]);
+    case F_N: {
+        long long n = -1; /* same shape as max_tokens: an integer in range, or null */
+        if (!max_tokens(s, MOCK_PROMPT_MAX_N, &n))
+            return false;
+        out->n = n > 0 ? (int)n : 1;
+        return true;
+    }
     case F_PROMPT:
         return chat ? messages(s) : prompt(s);
     case F_OTHER:
@@ -418,7 +427,7 @@ bool mock_scan_generation(const char *body, size_t len, bool chat, int max_token
     long long max[2] = {-1, -1}; /* max_tokens, max_completion_tokens */
     struct slice k;
 
-    *out = (struct mock_prompt_args){{NULL, 0}, false, false, false, 0};
+    *out = (struct mock_prompt_args){{NULL, 0}, false, false, false, 0, 1};
     if (!eat(&s, '{') || eat(&s, '}'))
         return false;
     do {

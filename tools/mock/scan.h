@@ -1,6 +1,6 @@
 /* Fast path for generation request bodies: one strict pass over the JSON, no tree and no
  * allocation, extracting only what infini-mock needs (model, stream, stream_options.
- * include_usage, max_tokens / max_completion_tokens) and writing the canonical prompt text
+ * include_usage, max_tokens / max_completion_tokens, n) and writing the canonical prompt text
  * (tools/mock/prompt) on the way. It accepts only the common shapes and gives up whenever it is
  * not sure to agree with the cJSON path: invalid or unusual JSON (\u escapes, control bytes,
  * leading zeros, exponents in max_tokens, deep nesting), duplicate keys it reads, a message whose
