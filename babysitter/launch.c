@@ -12,11 +12,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cJSON.h>
 #include <uv.h>
 
 #include "buf.h"
 #include "config.h"
 #include "err.h"
+#include "kvevents.h"
 #include "xalloc.h"
 
 #define DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
@@ -315,6 +317,13 @@ int bs_launch_prepare(const struct bs_config *cfg, struct bs_launch *out, struct
         goto out;
     out->envp = bs_launch_envp(environ, cfg->env);
     out->argv = bs_launch_argv(cfg, mock);
+    int kv_port = 0, kv_replay = 0;
+    if (bs_kvevents_wanted(cfg) && (rc = bs_kvevents_free_ports(&kv_port, &kv_replay)) < 0) {
+        err_set(err, 0, 0, "no free ports for KV cache events: %s", uv_strerror(rc));
+        goto out;
+    }
+    out->argv =
+        bs_kvevents_append(out->argv, bs_kvevents_args(cfg, kv_port, kv_replay, &out->kv_events));
     rc = bs_launch_resolve(out->argv[0], env_get(out->envp, "PATH"),
                            out->cwd != NULL ? out->cwd : cwd, &out->file, &e);
     if (rc < 0) {
@@ -338,5 +347,6 @@ void bs_launch_free(struct bs_launch *l)
     bs_launch_strv_free(l->envp);
     free(l->cwd);
     free(l->probe_host);
+    cJSON_Delete(l->kv_events);
     memset(l, 0, sizeof(*l));
 }

@@ -24,6 +24,8 @@ struct bs_launch {
     char **envp;      /* NULL-terminated "KEY=VALUE" */
     char *cwd;        /* absolute working directory, or NULL for the babysitter's */
     char *probe_host; /* address the babysitter probes the model server on */
+    /* metadata.kv_events to advertise (babysitter/kvevents), or NULL */
+    struct cJSON *kv_events;
 };
 
 /* Builds the argv for `cfg`'s backend type (see above). `mock_path` (borrowed) is the

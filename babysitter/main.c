@@ -16,6 +16,7 @@
 #include "err.h"
 #include "handlers.h"
 #include "http_server.h"
+#include "json.h"
 #include "launch.h"
 #include "log.h"
 #include "logfile.h"
@@ -69,6 +70,8 @@ static int prepare(struct bs_config *cfg, struct bs_launch *launch, int argc, ch
         fprintf(stderr, "infini-babysitter: %s\n", err.msg);
         return 2;
     }
+    if (launch->kv_events != NULL) /* routers subscribe to what the record advertises */
+        json_set_item(cfg->metadata, "kv_events", json_dup(launch->kv_events));
     return 0;
 }
 
