@@ -3,10 +3,11 @@
  * never copying the body: chat messages as "<role>\n<content pieces>\n" each, in order (the text
  * the mock engine hashes, and close to what a chat template produces); completions prompts as
  * their strings joined by "\n". The text is cut into blocks of `block_chars` bytes and hashed as
- * a chain, h[0] = hash64(block 0, seed), h[i] = hash64(block i, h[i-1]), so h[i] names the whole
- * prefix up to block i: equal prefixes give equal leading hashes, whatever follows, and blocks run
- * across message boundaries. The last partial block is not hashed. The seed is the model name's
- * hash, so models never share blocks. Pure; depends on common/hash and router/model_extract. */
+ * a chain, h[i] = hash64_u64(hash64(block i, RT_PREFIX_BLOCK_SEED), h[i-1]) with h[-1] = seed,
+ * so h[i] names the whole prefix up to block i: equal prefixes give equal leading hashes, whatever
+ * follows, and blocks run across message boundaries. The last partial block is not hashed. The seed
+ * is the model name's hash, so models never share blocks. Pure; depends on common/hash and
+ * router/model_extract. */
 #ifndef SVC_ROUTER_PREFIX_HASH_H
 #define SVC_ROUTER_PREFIX_HASH_H
 
@@ -18,6 +19,8 @@
 /* Block sizes accepted (bytes of canonical text per block). */
 #define RT_PREFIX_MIN_BLOCK_CHARS 16
 #define RT_PREFIX_MAX_BLOCK_CHARS 4096
+/* Seed of each block's own hash (the chain links the results). */
+#define RT_PREFIX_BLOCK_SEED UINT64_C(0x626c6f636b)
 
 struct rt_prefix_text {
     size_t text_bytes; /* canonical text length (may exceed what was hashed: see nblocks) */

@@ -13,7 +13,12 @@
  * 1., -.5); or nesting deeper than our limit. cJSON is stricter in one way: it reads at most 63
  * characters of a number, so a longer number is skipped in the other direction. Bodies with
  * \u0000 skip the string comparisons, because cJSON's NUL-terminated strings stop there. cJSON
- * keeps every duplicate key, so the oracle walks the children and takes the last, as we do. */
+ * keeps every duplicate key, so the oracle walks the children and takes the last, as we do.
+ *
+ * Every body then feeds the cache-aware path (router/prefix_hash into router/prefix_index): the
+ * chain is hashed at a small block size, matched and inserted for a member of a small index that
+ * lives across inputs (so eviction runs), and the member's longest held prefix must then be the
+ * whole chain, as far as its capacity allows. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,6 +28,8 @@
 
 #include "fuzz.h"
 #include "model_extract.h"
+#include "prefix_hash.h"
+#include "prefix_index.h"
 
 #define CHECK(c)                                                                                   \
     do {                                                                                           \
@@ -290,12 +297,45 @@ static void check_invariants(const uint8_t *data, size_t size, const struct rt_e
     }
 }
 
+/* The index feeding path, with an index kept across inputs. */
+static void feed_index(const uint8_t *data, const struct rt_extract *e)
+{
+    static struct rt_prefix_index *x;
+    static int member[3];
+    static unsigned turn;
+    uint64_t h[64];
+    uint32_t depth[3];
+    struct rt_prefix_text info;
+
+    if (x == NULL) {
+        x = rt_prefix_index_new(0); /* the smallest: 1,024 blocks, so the cap evicts */
+        for (int i = 0; i < 3; i++)
+            member[i] = rt_prefix_index_add_member(x, i == 0 ? 16 : 0);
+    }
+    size_t n = rt_prefix_hash((const char *)data, e, RT_PREFIX_MIN_BLOCK_CHARS,
+                              rt_prefix_seed(e->model, e->model_len), h, 64, &info);
+    CHECK(n <= 64 && n <= info.nblocks);
+    CHECK(e->json_ok || (n == 0 && info.text_bytes == 0));
+    CHECK(info.nblocks == info.text_bytes / RT_PREFIX_MIN_BLOCK_CHARS);
+    int m = member[turn++ % 3];
+    rt_prefix_index_match(x, h, n, member, 3, depth);
+    for (int i = 0; i < 3; i++)
+        CHECK(depth[i] <= n);
+    rt_prefix_index_insert(x, m, h, n);
+    size_t cap = rt_prefix_index_capacity(x, m);
+    rt_prefix_index_match(x, h, n, &m, 1, depth);
+    CHECK(depth[0] == (cap > 0 && n > cap ? cap : n));
+    if (n > 2 && turn % 5 == 0)
+        rt_prefix_index_truncate(x, m, h, 1, n);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct rt_extract e;
 
     rt_extract_body((const char *)data, size, &e);
     check_invariants(data, size, &e);
+    feed_index(data, &e);
 
     const char *end = NULL;
     cJSON *root = size > 0 ? cJSON_ParseWithLengthOpts((const char *)data, size, &end, 0) : NULL;

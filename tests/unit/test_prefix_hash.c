@@ -37,7 +37,7 @@ static size_t chain_of(const char *text, size_t bc, uint64_t *out)
     size_t n = strlen(text) / bc;
 
     for (size_t i = 0; i < n; i++)
-        out[i] = h = hash64(text + i * bc, bc, h);
+        out[i] = h = hash64_u64(hash64(text + i * bc, bc, RT_PREFIX_BLOCK_SEED), h);
     return n;
 }
 
