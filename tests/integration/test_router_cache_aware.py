@@ -52,13 +52,13 @@ class CacheAware(svclib.ProcTestCase):
                     self.assertRegex(route, r"^cache-aware cold-owner 0/16 est=\d+ms$")
                     home[i] = inst
                 else:
-# 4096 prefix bytes + "user\n" : the first 16 blocks of 256 are held.
+                    # 4096 prefix bytes + "user\n": the first 16 blocks of 256 are held.
                     self.assertRegex(route, r"^cache-aware prefix 16/16 est=\d+ms$")
                     self.assertEqual(inst, home[i], "prefix %d moved" % i)
                     self.assertGreaterEqual(self.cached_tokens(r), 1024)
-#Cold owners spread the prefixes over both instances.
+        # Cold owners spread the prefixes over both instances.
         self.assertEqual(len(set(home.values())), 2)
-#With a key, the key decides, as with key - or -rr.
+        # With a key, the key decides, as with key-or-rr.
         inst, route, _ = self.chat("short", prompt_cache_key="k-1")
         self.assertEqual(route, "cache-aware key-hash")
         decisions = routerlib.metric(self.router.port, "infini_router_route_decisions_total",
@@ -74,7 +74,7 @@ class CacheAware(svclib.ProcTestCase):
         self.assertLessEqual(abs(actual - predicted), 0.1 * predicted)
 
     def test_hot_prefix_spreads_under_load_and_comes_back(self):
-#Prefill 2, 000 tokens / s : the 8 KB prefix is 1 s of work, each 2 KB tail 0.25 s.
+        # Prefill 2,000 tokens/s: the 8 KB prefix is 1 s of work, each 2 KB tail 0.25 s.
         self.start_fleet(2, prefill_tok_per_s=2000, max_batch=64)
         hot = text(99, 8192)
         inst, route, _ = self.chat(hot + " warm up")
@@ -98,7 +98,7 @@ class CacheAware(svclib.ProcTestCase):
         self.assertEqual(len(used), 2, "the hot prefix stayed on one instance under load")
         self.assertTrue(any(" spill " in route for _, route, _ in results))
         self.assertTrue(any(inst == holder and " prefix " in route for inst, route, _ in results))
-#Idle again, with both holding the prefix : one instance takes it, every time.
+        # Idle again, with both holding the prefix: one instance takes it, every time.
         time.sleep(0.5)
         back = [self.chat(hot + " later %d" % i) for i in range(4)]
         self.assertEqual(len({inst for inst, _, _ in back}), 1)
@@ -119,7 +119,7 @@ class CacheAware(svclib.ProcTestCase):
         _, route, r = self.chat(p + " two")
         self.assertIn("prefix 16/16", route)
         self.assertGreaterEqual(self.cached_tokens(r), 1024)
-#The engine loses its cache(a restart the router cannot see).
+        # The engine loses its cache (a restart the router cannot see).
         a.stop()
         routerlib.start_mock(self, "mock-a", models="m", port=port, decode_ms_per_token=1)
         svclib.wait_until(lambda: svclib.request(port, "GET", "/health").status == 200,
@@ -138,7 +138,7 @@ class CacheAware(svclib.ProcTestCase):
         seen = {}
         for rnd in range(4):
             for s in range(6):
-#Short prompts(under one block) : nothing to match, the session decides.
+                # Short prompts (under one block): nothing to match, the session decides.
                 inst, route, _ = self.chat("turn %d of session %d" % (rnd, s),
                                            headers={"X-Session-Id": "sess-%d" % s})
                 self.assertIn("cache-aware session", route)
@@ -146,7 +146,7 @@ class CacheAware(svclib.ProcTestCase):
         for s, insts in seen.items():
             self.assertEqual(len(insts), 1, "session %d moved: %s" % (s, insts))
         self.assertGreater(len(set().union(*seen.values())), 1)
-#The body's "user" is a session too.
+        # The body's "user" is a session too.
         users = {self.chat("hello %d" % i, user="alice")[0] for i in range(4)}
         self.assertEqual(len(users), 1)
 
