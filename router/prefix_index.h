@@ -37,7 +37,7 @@ void rt_prefix_index_free(struct rt_prefix_index *x);
 /* Adds a member holding nothing, with room for `capacity` blocks (0 = bounded by the memory cap
  * only). Returns its id (the lowest free one), or -1 when RT_PREFIX_MAX_MEMBERS are in use. */
 int rt_prefix_index_add_member(struct rt_prefix_index *x, size_t capacity);
-/* Drops the member's blocks and frees its id. */
+/* Drops the member's blocks and frees its id. NULL `x` or an invalid member: nothing. */
 void rt_prefix_index_remove_member(struct rt_prefix_index *x, int member);
 /* Drops the member's blocks (its cache was reset or the engine restarted). */
 void rt_prefix_index_clear_member(struct rt_prefix_index *x, int member);
