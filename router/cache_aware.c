@@ -1,6 +1,7 @@
 /* Estimated-TTFT choice. Depends on router/services, router/prefix_index, common/hash. */
 #include "cache_aware.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "hash.h"
@@ -48,6 +49,31 @@ static uint64_t score(const struct rt_instance *inst, uint64_t key)
     return hash64_u64(inst->name_hash, key);
 }
 
+/* Blocks the member can still take before its cache evicts (SIZE_MAX when unbounded). */
+static size_t room(const struct rt_prefix_index *idx, const struct rt_instance *inst)
+{
+    size_t cap = rt_prefix_index_capacity(idx, inst->prefix_member);
+    size_t held = rt_prefix_index_member_blocks(idx, inst->prefix_member);
+
+    return cap == 0 ? SIZE_MAX : cap > held ? cap - held : 0;
+}
+
+/* The cold owner among the prompt's two rendezvous owners: the first, unless the second has
+ * clearly more room in its cache (by more than the prompt itself). Two choices keep the prefixes
+ * spread evenly while caches fill, where one rendezvous choice leaves them as uneven as chance
+ * makes them; once every cache is full, or for replicas that have seen the same traffic, it is
+ * the plain rendezvous owner, so independent routers still agree. */
+static size_t roomier(const struct rt_prefix_index *idx, struct rt_instance *const *cands, size_t n,
+                      size_t first, size_t second, size_t nblocks)
+{
+    if (second >= n)
+        return first;
+    size_t a = room(idx, cands[first]), b = room(idx, cands[second]);
+    if (a == SIZE_MAX)
+        return first; /* no limit known: room enough */
+    return b > a + nblocks ? second : first;
+}
+
 void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_params *p,
                            const struct rt_ca_request *r, struct rt_instance *const *cands,
                            size_t n, struct rt_ca_choice *out)
@@ -66,8 +92,8 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     uint64_t tie_key = r->nblocks > 0 ? r->blocks[0] : r->head;
     size_t aff = p->affinity_blocks < r->nblocks ? p->affinity_blocks : r->nblocks;
     uint64_t owner_key = aff > 0 ? r->blocks[aff - 1] : r->head;
-    size_t best = 0, owner = 0, session = n, sess_owner = 0;
-    uint64_t best_tie = 0, owner_score = 0, sess_score = 0;
+    size_t best = 0, owner = 0, second = n, session = n, sess_owner = 0;
+    uint64_t best_tie = 0, owner_score = 0, second_score = 0, sess_score = 0;
     uint32_t max_depth = 0;
 
     for (size_t i = 0; i < n; i++) {
@@ -81,8 +107,13 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
         }
         uint64_t os = score(cands[i], owner_key);
         if (i == 0 || os > owner_score) {
+            second = i == 0 ? n : owner;
+            second_score = owner_score;
             owner = i;
             owner_score = os;
+        } else if (second == n || os > second_score) {
+            second = i;
+            second_score = os;
         }
         if (depth[i] > max_depth)
             max_depth = depth[i];
@@ -101,10 +132,24 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     if (r->has_session && session == n)
         session = sess_owner;
 
-    /* The preferred instance: the session's, else for a cold prompt its rendezvous owner. */
-    size_t pref = session < n ? session : max_depth == 0 ? owner : n;
+    /* The preferred instance: the one holding the longest prefix; for a prompt nobody holds, the
+     * session's instance, else the prompt's rendezvous owner. It keeps the request unless its
+     * estimate is clearly worse than the best: by more than a fraction of the prefill the best
+     * would do for it. Placing a prefix on a second instance costs that instance cache space
+     * and a miss, so a near tie must not move it. */
+    size_t pref = n;
+    if (max_depth > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (depth[i] == max_depth && (pref == n || est[i] < est[pref]))
+                pref = i;
+        }
+    } else if (session < n) {
+        pref = session;
+    } else {
+        pref = roomier(idx, cands, n, owner, second, r->nblocks);
+    }
     size_t choice = best;
-    if (pref < n && pref != best) {
+    if (pref != best) {
         const struct rt_instance *b = cands[best];
         double rate = b->prefill_rate > 0 ? b->prefill_rate : p->default_rate;
         double own = rt_cache_aware_uncached(p, r->text_bytes, depth[best]) / rate;
@@ -117,12 +162,12 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     out->best_depth = max_depth;
     out->est_s = est[choice];
     out->uncached_tokens = rt_cache_aware_uncached(p, r->text_bytes, depth[choice]);
-    if (depth[choice] > 0)
-        out->reason = "prefix";
-    else if (choice == pref)
-        out->reason = session < n ? "session" : "cold-owner";
-    else
+    if (choice != pref)
         out->reason = "spill";
+    else if (depth[choice] > 0)
+        out->reason = "prefix";
+    else
+        out->reason = session < n ? "session" : "cold-owner";
 
     if (n > STACK_CANDS) {
         free(ids);

@@ -3,14 +3,16 @@
  * time to first token,
  *     est = (pending prefill + this request's uncached tokens there) / prefill rate + queue term,
  * where the uncached tokens come from the longest prefix of the prompt the prefix index says the
- * instance holds. Ties break by rendezvous hash of the prompt's first block. A prompt no candidate
- * holds ("cold") goes to a preferred owner unless the owner's estimate is clearly worse: the
- * session's instance when the request belongs to a session (where it last went, else the
- * rendezvous owner of the session key), else the rendezvous owner of the
- * prompt's first --prefix-affinity-blocks blocks, so that router replicas place a new prefix
- * alike and later turns extend the chain there. A hot prefix spreads because its holder's queue
- * makes it lose to an idle instance once the queue costs more than the prefill the other would
- * redo, and comes back to one holder when the queue drains.
+ * instance holds. Ties break by rendezvous hash of the prompt's first block. A preferred instance
+ * keeps the request unless its estimate is clearly worse than the lowest (by more than
+ * --cold-owner-slack times the prefill the best would do): the instance holding the longest
+ * prefix; for a prompt no candidate holds ("cold"), the session's instance when the request
+ * belongs to a session (where it last went, else the rendezvous owner of the session key), else
+ * the rendezvous owner of the prompt's first --prefix-affinity-blocks blocks, so that router
+ * replicas place a new prefix alike and later turns extend the chain there. A hot prefix spreads
+ * because its holder's queue makes it lose once the queue costs clearly more than the prefill
+ * another instance would redo, and comes back to one holder when the queue drains; a near tie
+ * never copies a prefix to a second instance's cache.
  * Pure (reads instance state, changes nothing); depends on router/services and
  * router/prefix_index, common/hash. */
 #ifndef SVC_ROUTER_CACHE_AWARE_H
@@ -28,8 +30,8 @@ struct rt_ca_params {
     size_t affinity_blocks; /* blocks that place a cold prompt */
     double default_rate;    /* prefill tokens/s of an instance not measured yet */
     double bytes_per_token; /* learned for the request's model */
-    double cold_slack;      /* the preferred instance may cost this fraction of the request's
-                               own prefill more than the best and still take it */
+    double cold_slack;      /* the preferred instance (holder, session, cold owner) may cost
+                               this fraction of the best's prefill more and still take it */
 };
 
 /* The request as the index sees it. */
@@ -50,7 +52,8 @@ struct rt_ca_choice {
     uint32_t best_depth;    /* the most any candidate holds */
     double est_s;           /* its estimate */
     double uncached_tokens; /* prefill it is expected to do */
-    const char *reason;     /* "prefix", "cold-owner", "session" or "spill" (static) */
+    const char *reason;     /* "prefix", "cold-owner", "session", or "spill" when the estimate
+                               overrode the preferred instance (static) */
 };
 
 /* Chooses among the `n` (>= 1) candidates (borrowed). Never fails. */

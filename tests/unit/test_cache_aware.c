@@ -84,7 +84,7 @@ TEST(prompt_goes_to_the_holder)
     rt_prefix_index_free(x);
 }
 
-TEST(loaded_holder_loses_once_its_queue_costs_more_than_the_prefill)
+TEST(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill)
 {
     struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
     struct rt_instance *a = inst_new(x, "a"), *b = inst_new(x, "b"), *c[2] = {a, b};
@@ -96,12 +96,13 @@ TEST(loaded_holder_loses_once_its_queue_costs_more_than_the_prefill)
     struct rt_ca_request r = req(h, 40);
     double full = (40.0 * BC + 100) / 4; /* tokens b would prefill */
     double own = 100.0 / 4;              /* tokens a would prefill */
-    /* Queue just below what b would redo: a keeps it. */
-    a->pending_prefill = full - own - 50;
+    /* Queue a bit above what b would redo: within the slack (half of b's prefill), a keeps it,
+     * so a near tie never copies the prefix into a second cache. */
+    a->pending_prefill = full - own + 0.5 * full - 50;
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 0);
     ASSERT_STR_EQ(ch.reason, "prefix");
-    /* Just above: b takes it (a spill), and gets indexed for it by the caller. */
-    a->pending_prefill = full - own + 50;
+    /* Beyond the slack: b takes it (a spill), and gets indexed for it by the caller. */
+    a->pending_prefill = full - own + 0.5 * full + 50;
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
     ASSERT_STR_EQ(ch.reason, "spill");
     ASSERT_EQ(ch.best_depth, 40);
@@ -295,7 +296,7 @@ TEST(sessions_expire_and_stay_bounded)
 }
 
 HARNESS_MAIN(CASE(prompt_goes_to_the_holder),
-             CASE(loaded_holder_loses_once_its_queue_costs_more_than_the_prefill),
+             CASE(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill),
              CASE(cold_prompt_goes_to_its_rendezvous_owner_in_any_order),
              CASE(two_indexes_fed_in_different_orders_agree),
              CASE(busy_owner_of_a_cold_prompt_is_passed_over), CASE(session_is_sticky_but_soft),

@@ -1,7 +1,8 @@
-# Shared by bench-single.sh, bench-roundrobin.sh and bench-cache-routing.sh (sourced, never run):
+# Shared by bench-single.sh, bench-roundrobin.sh, bench-cache-routing.sh and bench-cache-aware.sh
+# (sourced, never run):
 # the workload knobs, the pre-checks against the running deployment, the dataset, and the run
 # itself with infini-bench, or with vLLM's serving benchmark when VLLM_DIR names a checkout.
-# The three scripts differ only in their label, the instance count they expect, and whether
+# The scripts differ only in their label, the instance count they expect, and whether
 # requests carry a prompt_cache_key.
 # shellcheck shell=bash
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
