@@ -3,6 +3,12 @@ HTTP to them, and stop them by recorded PID. Python 3 standard library only.
 
 Every daemon accepts `--bind 127.0.0.1 --port 0 --port-file PATH`: it writes the bound port to
 PATH once it listens. Binaries are found in $INFINI_BIN_DIR (set by CTest) or build/dev.
+
+Every process a test starts must end cleanly: ProcTestCase's teardown stops what still runs and
+fails the test when a daemon did not exit 0 after SIGTERM (or by the signal the test killed it
+with), died on its own with a non-zero status the test did not check, or wrote a sanitizer
+report (AddressSanitizer, LeakSanitizer, UBSan "runtime error:") into its log, its children's
+output included (the babysitter copies it there).
 """
 import http.client
 import json
@@ -13,6 +19,10 @@ import subprocess
 import tempfile
 import time
 import unittest
+
+# Lines a sanitizer writes; any of them in a daemon's log fails the test.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer", "ERROR: ThreadSanitizer")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("INFINI_BIN_DIR", os.path.join(ROOT, "build", "dev"))
@@ -102,6 +112,9 @@ class Proc:
         self.popen = subprocess.Popen(full, stdout=self._log, stderr=subprocess.STDOUT,
                                       env=merged, start_new_session=True)
         self.pid = self.popen.pid
+        self.expected_exit = None  # the exit status the way the test ended it calls for
+        self.exit_checked = False  # the test read the exit status itself (wait())
+        self.forced = False        # stop() had to SIGKILL it
         if want_port:
             self.port = wait_until(self._read_port, start_timeout, what=name + " port file")
 
@@ -126,16 +139,26 @@ class Proc:
     def alive(self):
         return self.popen.poll() is None
 
+    def _expect(self, sig):
+        if sig in (signal.SIGTERM, signal.SIGINT):
+            self.expected_exit = 0
+        elif sig == signal.SIGKILL:
+            self.expected_exit = -signal.SIGKILL
+
     def signal(self, sig):
         if self.alive():
+            self._expect(sig)
             os.kill(self.pid, sig)
 
     def wait(self, timeout):
-        """Waits for exit; returns the exit code or None on timeout."""
+        """Waits for exit; returns the exit code or None on timeout. The caller then owns the
+        check of the code (teardown only looks for sanitizer reports)."""
         try:
-            return self.popen.wait(timeout)
+            rc = self.popen.wait(timeout)
         except subprocess.TimeoutExpired:
             return None
+        self.exit_checked = True
+        return rc
 
     def stop(self, sig=None, timeout=10.0):
         """Signals the process (SIGTERM by default), waits, then SIGKILLs it (by PID) if it is
@@ -143,13 +166,34 @@ class Proc:
         if sig is None:  # not a default argument: in the class body `signal` is the method
             sig = signal.SIGTERM
         if self.alive():
+            self._expect(sig)
             os.kill(self.pid, sig)
-            if self.wait(timeout) is None:
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.forced = True
                 os.kill(self.pid, signal.SIGKILL)
                 self.popen.wait(5)
         if not self._log.closed:
             self._log.close()
         return self.popen.returncode
+
+    def exit_problem(self):
+        """Why this (stopped) process did not end cleanly, or None."""
+        rc = self.popen.returncode
+        if self.forced:
+            return "%s did not exit within the stop timeout (SIGKILLed)" % self.name
+        if rc is not None and not self.exit_checked:
+            want = self.expected_exit if self.expected_exit is not None else 0
+            if rc != want:
+                how = ("died on its own" if self.expected_exit is None
+                       else "was stopped")
+                return "%s %s with status %s (expected %s)" % (self.name, how, rc, want)
+        text = self.log()
+        for marker in SANITIZER_MARKERS:
+            if marker in text:
+                return "%s: sanitizer report in its log (%r)" % (self.name, marker)
+        return None
 
     def get(self, path, **kw):
         return request(self.port, "GET", path, **kw)
@@ -194,7 +238,10 @@ class ProcTestCase(unittest.TestCase):
         failed = self._failed()
         for p in reversed(self.procs):
             p.stop()
-        if failed or os.environ.get("INFINI_IT_VERBOSE"):
+        problems = [msg for msg in (p.exit_problem() for p in self.procs) if msg]
+        if failed or problems or os.environ.get("INFINI_IT_VERBOSE"):
             for p in self.procs:
                 print("\n----- %s log -----\n%s" % (p.name, p.log()[-6000:]))
         self._tmp.cleanup()
+        if problems and not failed:
+            raise AssertionError("unclean exit: " + "; ".join(problems))

@@ -301,7 +301,10 @@ class StateFileTest(RegistryTestCase):
             except (OSError, ValueError):
                 return False
         svclib.wait_until(written, 5, what="state file written")
-        self.assertIn("infini_registry_state_writes_total 1\n", reg.get("/metrics").text)
+        # The counter moves after the rename that makes the file appear: wait on it too.
+        svclib.wait_until(
+            lambda: "infini_registry_state_writes_total 1\n" in reg.get("/metrics").text, 5,
+            what="state_writes_total 1")
         reg.stop(sig=signal.SIGKILL)
         reg2 = self.start_registry("--state-file", path, name="registry2")
         self.assertEqual(reg2.get("/services/a").status, 200)
