@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
-# The demo: what prompt_cache_key routing buys on a prefix-heavy workload, end to end on this
-# machine, in about two minutes and without a GPU. It installs what is missing
+# The demo: what cache-aware routing buys on a prefix-heavy workload, end to end on this machine,
+# in about two minutes and without a GPU. It installs what is missing
 # (scripts/install-deps.sh --bench, for the build tools and gnuplot), builds Release, starts the
 # cache-routing case (deployment/cases/cache-routing-validation) with two infini-mock instances
-# and validates it, then runs the three scenarios on the default multi-prefix workload, each on
-# a fresh deployment so that every scenario starts with cold caches:
-#   single-instance (start-single.sh), round-robin and cache-routing (start-master.sh).
+# and validates it, then runs four scenarios on the default multi-prefix workload, each on a
+# fresh deployment so that every scenario starts with cold caches: single-instance
+# (start-single.sh); round-robin (no key, --policy key-or-rr), cache-routing (prompt_cache_key
+# per prefix, key-or-rr) and cache-aware (no key, --policy cache-aware: the router finds the
+# prefix itself) on two instances (start-master.sh).
 # It prints the comparison (TTFT, throughput, prefix-cache hit rate, requests per instance),
 # writes the chart when gnuplot is there, and stops everything, also on error or Ctrl-C.
-# It ends by checking the claim: cache-routing's mean TTFT <= 0.5 x round-robin's (exit 1 if not).
+# It ends by checking the claims: cache-routing's and cache-aware's mean TTFT <= 0.5 x
+# round-robin's (exit 1 if not), and prints cache-aware (no key) against cache-routing (keys).
 #
 # Usage: scripts/demo.sh
 # Env: REGISTRY_PORT ROUTER_PORT MASTER_PORT SLAVE_PORT (18000 8000 8100 8200; all must be free)
@@ -20,7 +23,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CASE=$ROOT/deployment/cases/cache-routing-validation
 RUN_ID=$(date +%Y%m%d-%H%M%S)
 CLAIM=0.5
-RESULT_single_instance="" RESULT_round_robin="" RESULT_cache_routing="" # set by scenario()
+RESULT_single_instance="" RESULT_round_robin="" RESULT_cache_routing="" RESULT_cache_aware=""
 T0=$(date +%s.%N)
 
 export REGISTRY_PORT=${REGISTRY_PORT:-18000} ROUTER_PORT=${ROUTER_PORT:-8000}
@@ -100,18 +103,20 @@ check_ports() {
     done
 }
 
-# deploy single|master: a fresh deployment (logs in LOG_DIR/demo-start-*.log).
+# deploy single|master [POLICY]: a fresh deployment (logs in LOG_DIR/demo-start-*.log) whose
+# router runs POLICY (default the case's: key-or-rr).
 deploy() {
-    quiet "$LOG_DIR/demo-start-$1.log" "$CASE/start-$1.sh"
+    ROUTER_POLICY=${2:-key-or-rr} quiet "$LOG_DIR/demo-start-$1.log" "$CASE/start-$1.sh"
     grep '^deployment up' "$LOG_DIR/demo-start-$1.log"
 }
 
 undeploy() { quiet "$LOG_DIR/demo-stop.log" "$CASE/stop-all.sh"; }
 
-# scenario NAME SCRIPT DEPLOYMENT: one benchmark on a fresh deployment; sets RESULT_<name>.
+# scenario NAME SCRIPT DEPLOYMENT [POLICY]: one benchmark on a fresh deployment; sets
+# RESULT_<name>.
 scenario() {
-    local name=$1 script=$2 kind=$3 file
-    deploy "$kind"
+    local name=$1 script=$2 kind=$3 policy=${4:-key-or-rr} file
+    deploy "$kind" "$policy"
     quiet "$LOG_DIR/demo-$name.log" "$CASE/$script"
     file=$(sed -n 's/^result: //p' "$LOG_DIR/demo-$name.log" | tail -n1)
     [ -f "$file" ] || die "$script wrote no result file"
@@ -127,17 +132,23 @@ EOF
     undeploy
 }
 
-# check_claim: cache-routing mean TTFT <= CLAIM x round-robin's.
+# check_claim: cache-routing's and cache-aware's mean TTFT <= CLAIM x round-robin's.
 check_claim() {
-    python3 - "$RESULT_round_robin" "$RESULT_cache_routing" "$CLAIM" <<'EOF'
+    python3 - "$RESULT_round_robin" "$RESULT_cache_routing" "$RESULT_cache_aware" "$CLAIM" <<'EOF'
 import json, sys
-rr, cr = (json.load(open(p))["mean_ttft_ms"] for p in sys.argv[1:3])
-claim = float(sys.argv[3])
-ratio = cr / rr
-verdict = "MET" if ratio <= claim else "NOT MET"
-print("cache-routing mean TTFT %.1f ms / round-robin %.1f ms = %.2fx (claim: <= %.2fx): %s"
-      % (cr, rr, ratio, claim, verdict))
-sys.exit(0 if ratio <= claim else 1)
+rr, cr, ca = (json.load(open(p)) for p in sys.argv[1:4])
+claim = float(sys.argv[4])
+ok = True
+for name, r in (("cache-routing", cr), ("cache-aware", ca)):
+    ratio = r["mean_ttft_ms"] / rr["mean_ttft_ms"]
+    verdict = "MET" if ratio <= claim else "NOT MET"
+    ok = ok and ratio <= claim
+    print("%-13s mean TTFT %.1f ms / round-robin %.1f ms = %.2fx (claim: <= %.2fx): %s"
+          % (name, r["mean_ttft_ms"], rr["mean_ttft_ms"], ratio, claim, verdict))
+print("cache-aware (no key) vs cache-routing (keys): mean TTFT %.2fx, hit rate %.2fx"
+      % (ca["mean_ttft_ms"] / cr["mean_ttft_ms"],
+         (ca["prefix_cache_hit_rate"] or 0) / max(cr["prefix_cache_hit_rate"] or 0, 1e-9)))
+sys.exit(0 if ok else 1)
 EOF
 }
 
@@ -163,16 +174,19 @@ main() {
         "${NUM_REQUESTS:-160}" "${REQUEST_RATE:-8}" "${NUM_PREFIXES:-16}" "${PREFIX_LEN:-8192}"
     printf '(shuffled) + %s unique chars, %s output tokens, streamed; an instance caches ~10 prefixes\n' \
         "${SUFFIX_LEN:-256}" "${MAX_TOKENS:-32}"
-    step "scenario 1/3: single instance, no key (fresh deployment)"
+    step "scenario 1/4: single instance, no key (fresh deployment)"
     scenario single-instance bench-single.sh single
-    step "scenario 2/3: two instances, round-robin, no key (fresh deployment)"
+    step "scenario 2/4: two instances, round-robin, no key (fresh deployment)"
     scenario round-robin bench-roundrobin.sh master
-    step "scenario 3/3: two instances, prompt_cache_key per prefix (fresh deployment)"
+    step "scenario 3/4: two instances, prompt_cache_key per prefix (fresh deployment)"
     scenario cache-routing bench-cache-routing.sh master
+    step "scenario 4/4: two instances, no key, --policy cache-aware (fresh deployment)"
+    scenario cache-aware bench-cache-aware.sh master cache-aware
 
     step "comparison"
     (cd "$RESULT_DIR" && "$CASE/compare-results.sh" "$(basename "$RESULT_single_instance")" \
-        "$(basename "$RESULT_round_robin")" "$(basename "$RESULT_cache_routing")")
+        "$(basename "$RESULT_round_robin")" "$(basename "$RESULT_cache_routing")" \
+        "$(basename "$RESULT_cache_aware")")
 
     step "claim"
     local rc=0

@@ -2,9 +2,9 @@
 # Compares benchmark result files side by side: `infini-bench compare` (TTFT mean/median/p90/
 # p99, TPOT, ITL, E2E, throughput, prefix-cache hit rate, failures; a chart when gnuplot is
 # installed), then what that table lacks: the requests each instance served per run and, when
-# both are present, cache-routing's mean TTFT as a fraction of round-robin's.
-# Usage: compare-results.sh [FILE...]   (default: the newest single-instance, round-robin and
-#        cache-routing results in RESULT_DIR, in that order)
+# present, cache-routing's and cache-aware's mean TTFT as fractions of round-robin's.
+# Usage: compare-results.sh [FILE...]   (default: the newest single-instance, round-robin,
+#        cache-routing and cache-aware results in RESULT_DIR, in that order)
 # Env: RESULT_DIR (results/), CHART (RESULT_DIR/compare.png; "none" for no chart), INFINI_BIN_DIR
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
@@ -33,17 +33,19 @@ for label, r in runs:
     cells = ", ".join("%s %d (%.0f%%)" % (k, v, 100.0 * v / total) for k, v in sorted(per.items()))
     print("  %-18s %s" % (label, cells or "- (no per_instance field: not an infini-bench file)"))
 by_label = {label: r for label, r in runs}
-rr, cr = by_label.get("round-robin"), by_label.get("cache-routing")
-if rr and cr and rr.get("mean_ttft_ms") and cr.get("mean_ttft_ms") is not None:
-    print("\ncache-routing vs round-robin: mean TTFT %.2f / %.2f ms = %.2fx"
-          % (cr["mean_ttft_ms"], rr["mean_ttft_ms"], cr["mean_ttft_ms"] / rr["mean_ttft_ms"]))
+rr = by_label.get("round-robin")
+for name in ("cache-routing", "cache-aware"):
+    r = by_label.get(name)
+    if rr and r and rr.get("mean_ttft_ms") and r.get("mean_ttft_ms") is not None:
+        print("%s vs round-robin: mean TTFT %.2f / %.2f ms = %.2fx"
+              % (name, r["mean_ttft_ms"], rr["mean_ttft_ms"], r["mean_ttft_ms"] / rr["mean_ttft_ms"]))
 EOF
 }
 
 main() {
     local files=("$@") label f chart=()
     if [ ${#files[@]} -eq 0 ]; then
-        for label in single-instance round-robin cache-routing; do
+        for label in single-instance round-robin cache-routing cache-aware; do
             f=$(newest "$label")
             [ -n "$f" ] && files+=("$f")
         done
