@@ -444,6 +444,99 @@ class BabysitterTest(svclib.ProcTestCase):
                           what="sh exits for want of a script")
         self.assertFalse(os.path.exists(out2))
 
+    # ------------------------------------------------------------ faults (issue #12)
+
+    def test_health_turns_503_at_the_first_failed_probe(self):
+        # A hung server keeps its connections open; routers must hear about it at the first
+        # missed probe, long before unhealthy_after (20 here) restarts it.
+        p = free_pair()
+        bs = self.start_babysitter(self.mock_config("bs-503", p,
+                                                    babysitter="unhealthy_after = 20\n"))
+        pid = self.wait_ready(bs)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            r = svclib.wait_until(lambda: (lambda r: r if r.status == 503 else None)(
+                bs.get("/health")), 5, what="/health 503 after one failed probe")
+            self.assertEqual(r.json()["status"], "unhealthy")
+            self.assertIn("health probe failed (1 of 20", r.json()["reason"])
+            self.assertEqual(self.info(bs)["child_pid"], pid)  # no restart
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        svclib.wait_until(lambda: bs.get("/health").status == 200, 5, what="healthy again")
+        self.assertEqual(self.info(bs)["restart_count"], 0)
+
+    def test_sigkilled_babysitter_takes_its_child_along(self):
+        p = free_pair()
+        state = os.path.join(self.tmpdir, "state")
+        config = self.mock_config("bs-pdeath", p)
+        bs = self.start_babysitter(config, args=["--state-dir", state])
+        pid = self.wait_ready(bs)
+        self.assertEqual(read_text(os.path.join(state, "server.pid")).split()[0], str(pid))
+        bs.stop(sig=signal.SIGKILL)
+        svclib.wait_until(lambda: not alive(pid), 5, what="the child dying with its babysitter")
+        # The next babysitter on the same port starts a server instead of crash-looping on
+        # "address already in use".
+        bs2 = self.start_babysitter(config, name="babysitter2", args=["--state-dir", state])
+        new_pid = self.wait_ready(bs2)
+        self.assertNotEqual(new_pid, pid)
+        self.assertEqual(self.info(bs2)["restart_count"], 0)
+        bs2.stop()
+        self.assertFalse(os.path.exists(state))  # a clean shutdown leaves nothing behind
+
+    def test_leftover_server_is_stopped_before_a_new_launch(self):
+        # A server orphaned by an older babysitter still holds port P; its PID file is in the
+        # state directory. The new babysitter must stop it (it is ours: same start time) and
+        # launch its own, rather than crash-loop on the port.
+        p = free_pair()
+        state = os.path.join(self.tmpdir, "state")
+        os.makedirs(state, mode=0o700)
+        orphan = self.start("orphan", [svclib.binary("infini-mock"), "--bind", "127.0.0.1",
+                                       "--port", str(p), "--name", "orphan"], port_flag=None)
+        svclib.wait_until(lambda: self._answers(p), 10, what="orphan listening")
+        with open("/proc/%d/stat" % orphan.pid) as f:
+            start_time = f.read().rsplit(")", 1)[1].split()[19]
+        with open(os.path.join(state, "server.pid"), "w") as f:
+            f.write("%d %s\n" % (orphan.pid, start_time))
+        bs = self.start_babysitter(self.mock_config("bs-left", p), args=["--state-dir", state])
+        pid = self.wait_ready(bs)
+        self.assertNotEqual(pid, orphan.pid)
+        self.assertEqual(orphan.wait(10), 0)  # SIGTERM: a clean exit
+        self.assertIn("a model server started by a previous babysitter still runs", bs.log())
+        self.assertEqual(self.info(bs)["restart_count"], 0)
+
+    def test_pid_file_of_a_reused_pid_is_left_alone(self):
+        # A PID file naming a process started at another time (a reused PID) must not get it
+        # killed: here the PID of a live unrelated process with a wrong start time.
+        p = free_pair()
+        state = os.path.join(self.tmpdir, "state")
+        os.makedirs(state, mode=0o700)
+        bystander = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        self.addCleanup(lambda: (bystander.kill(), bystander.wait()))
+        with open(os.path.join(state, "server.pid"), "w") as f:
+            f.write("%d 1\n" % bystander.pid)
+        bs = self.start_babysitter(self.mock_config("bs-reuse", p), args=["--state-dir", state])
+        self.wait_ready(bs)
+        self.assertIsNone(bystander.poll())
+        self.assertNotIn("leftover", bs.log())
+
+    def test_second_babysitter_on_a_state_dir_exits_2(self):
+        p = free_pair()
+        state = os.path.join(self.tmpdir, "state")
+        bs = self.start_babysitter(self.mock_config("bs-lock", p), args=["--state-dir", state])
+        self.wait_ready(bs)
+        path = self.write_config(self.mock_config("bs-lock", p), "second.toml")
+        r = subprocess.run([svclib.binary("infini-babysitter"), "--config-file", path,
+                            "--bind", "127.0.0.1", "--state-dir", state],
+                           capture_output=True, text=True, timeout=10)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("in use by another babysitter", r.stderr)
+
+    def _answers(self, port):
+        try:
+            return svclib.request(port, "GET", "/health", timeout=1).status == 200
+        except OSError:
+            return False
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -2,10 +2,12 @@
 their JSON / SSE shapes, the prefix-cache timing model (TTFT of a repeated prompt, eviction),
 /metrics, fault switches, client disconnects and clean shutdown. The real binary runs on
 127.0.0.1 with an OS-chosen port; every wait is bounded."""
+import base64
 import http.client
 import json
 import signal
 import socket
+import struct
 import threading
 import time
 import unittest
@@ -258,6 +260,51 @@ class EndpointTests(MockTestCase):
         self.assertEqual(again["data"][0]["embedding"], doc["data"][0]["embedding"])
         self.assertNotEqual(doc["data"][0]["embedding"], doc["data"][1]["embedding"])
         self.assert_openai_error(mock.post("/v1/embeddings", {"input": 5}), 400, "input")
+
+    def test_embeddings_base64_as_the_openai_sdks_request_them(self):
+        # The official SDKs send encoding_format "base64" by default and decode little-endian
+        # float32s: a JSON array there decodes as garbage.
+        mock = self.start_mock()
+        floats = mock.post("/v1/embeddings", {"input": ["alpha", "beta"]}).json()
+        r = mock.post("/v1/embeddings", {"input": ["alpha", "beta"], "encoding_format": "base64"})
+        self.assertEqual(r.status, 200, r.text)
+        for f, b in zip(floats["data"], r.json()["data"]):
+            self.assertIsInstance(b["embedding"], str)
+            raw = base64.b64decode(b["embedding"], validate=True)
+            self.assertEqual(len(raw), 8 * 4)
+            decoded = struct.unpack("<8f", raw)
+            for x, y in zip(f["embedding"], decoded):
+                self.assertAlmostEqual(x, y, places=5)
+        self.assertEqual(mock.post("/v1/embeddings", {"input": "a", "encoding_format": "float"})
+                         .status, 200)
+        self.assert_openai_error(mock.post("/v1/embeddings", {"input": "a",
+                                                              "encoding_format": "hex"}),
+                                 400, "encoding_format")
+
+    def test_n_choices(self):
+        mock = self.start_mock("--decode-ms-per-token", "0")
+        doc = self.chat(mock, "hi", n=3, max_tokens=4).json()
+        self.assertEqual([c["index"] for c in doc["choices"]], [0, 1, 2])
+        texts = {c["message"]["content"] for c in doc["choices"]}
+        self.assertEqual(len(texts), 1)
+        self.assertEqual(doc["usage"]["completion_tokens"], 12)
+        doc = mock.post("/v1/completions", {"prompt": "x", "n": 2, "max_tokens": 2}).json()
+        self.assertEqual([c["index"] for c in doc["choices"]], [0, 1])
+        # Streamed: every choice gets its chunks and its finish_reason.
+        _, events = self.stream(mock, "/v1/chat/completions", {
+            "messages": [{"role": "user", "content": "hi"}], "n": 2, "max_tokens": 3,
+            "stream": True})
+        by_index = {}
+        for e in events:
+            c = e["choices"][0]
+            by_index.setdefault(c["index"], []).append(c)
+        self.assertEqual(sorted(by_index), [0, 1])
+        for chunks in by_index.values():
+            self.assertEqual(chunks[-1]["finish_reason"], "length")
+            self.assertEqual(len(chunks), 4)
+        self.assertEqual(self.chat(mock, "x", n=None).status, 200)
+        self.assert_openai_error(self.chat(mock, "x", n=0), 400, "'n'")
+        self.assert_openai_error(self.chat(mock, "x", n=17), 400, "'n'")
 
 
 class TimingTests(MockTestCase):
