@@ -141,6 +141,14 @@ static int route(struct bs_babysitter *b, struct http_request *req)
     return 404;
 }
 
+void bs_handlers_on_reject(const struct http_server_rejection *r, void *ud)
+{
+    (void)ud;
+    if (log_access_enabled())
+        log_access("%s %s %.*s %d %.3f", r->peer_ip, r->method, (int)r->path.len, r->path.ptr,
+                   r->status, r->ms);
+}
+
 void bs_handlers_dispatch(struct http_request *req, void *ud)
 {
     char path[256], peer[64];

@@ -124,6 +124,7 @@ int main(int argc, char **argv)
     }
     struct bs_babysitter *b = bs_babysitter_new(&loop, &cfg, &launch, logfile, statedir);
     struct http_server *server = http_server_new(&loop, NULL, bs_handlers_dispatch, b);
+    http_server_on_reject(server, bs_handlers_on_reject, b);
     const struct daemon_opts opts = {
         .name = "babysitter",
         .bind = cfg.bind,
