@@ -29,6 +29,7 @@ struct rt_config {
     double first_byte_timeout; /* s, 0 = only the total applies */
     double proxy_timeout;      /* s, total per attempt incl. the streamed body */
     int max_body_bytes;
+    int max_buffered_body;    /* request-body bytes held across connections (503 beyond) */
     int cache_type_threshold; /* content bytes */
     /* cache-aware routing (DESIGN.md section 4a) */
     int prefix_block_chars;      /* bytes of canonical prompt text per index block */

@@ -105,6 +105,7 @@ int main(int argc, char **argv)
     struct http_server_limits limits;
     http_server_limits_default(&limits);
     limits.max_body = (size_t)cfg.max_body_bytes;
+    limits.max_buffered_body = (size_t)cfg.max_buffered_body;
     limits.idle_timeout_ms = (uint64_t)(cfg.idle_timeout * 1000.0);
     rt.server = http_server_new(&loop, &limits, rt_handlers_dispatch, &rt);
     if (cfg.registry_url != NULL && cfg.registry_url[0] != '\0')
