@@ -13,11 +13,13 @@ what the deployment does. Processes are signalled only by the PIDs the scripts r
 import glob
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 
 import svclib
-from test_deployment_case import alive, cmdline, free_pair
+from test_deployment_case import alive, cmdline
 
 CASE = os.path.join(svclib.ROOT, "deployment", "cases", "cache-type-routing-validation")
 SCRIPT_TIMEOUT = 120
@@ -31,21 +33,40 @@ STATIC = "static-cache-9g_8b_thinking"
 PAGED2 = "paged-cache-9g_8b_thinking-2"
 
 
+def fixed_port(taken, span=1):
+    """A port P such that P .. P+span-1 were free a moment ago and none is in `taken`, chosen
+    below the ephemeral range: the scripts bind their ports seconds after this choice, and in
+    between outgoing connections (the router's KV event subscriptions, probes) take ephemeral
+    local ports, which would collide with an ephemeral choice."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(500):
+        p = rng.randrange(10000, max(10001, low - span))
+        ports = range(p, p + span)
+        if any(q in taken for q in ports):
+            continue
+        try:
+            for q in ports:
+                with socket.socket() as s:
+                    s.bind(("0.0.0.0", q))
+        except OSError:
+            continue
+        taken.update(ports)
+        return p
+    raise AssertionError("no free port below the ephemeral range")
+
+
 class CacheTypeCaseTest(svclib.ProcTestCase):
     def setUp(self):
         super().setUp()
         taken = set()
-        ports = {}
-        for name in ("REGISTRY_PORT", "ROUTER_PORT"):
-            p = svclib.free_port()
-            while p in taken:
-                p = svclib.free_port()
-            ports[name] = p
-            taken.add(p)
+        ports = {name: fixed_port(taken) for name in ("REGISTRY_PORT", "ROUTER_PORT")}
         for name in ("PAGED_PORT", "STATIC_PORT", "PAGED2_PORT"):
-            p = free_pair(taken)
-            ports[name] = p
-            taken.update((p, p + 1))
+            ports[name] = fixed_port(taken, 2)
         self.ports = ports
         self.log_dir = os.path.join(self.tmpdir, "logs")
         self.result_dir = os.path.join(self.tmpdir, "results")

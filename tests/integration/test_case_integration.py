@@ -20,7 +20,8 @@ import signal
 import subprocess
 
 import svclib
-from test_deployment_case import alive, cmdline, free_pair
+from test_case_cache_type import fixed_port
+from test_deployment_case import alive, cmdline
 from test_multihost_netns import NetSetupError, ip, unused_subnet
 
 CASE = os.path.join(svclib.ROOT, "deployment", "cases", "integration-validation")
@@ -96,17 +97,9 @@ class IntegrationCaseOneHostTest(svclib.ProcTestCase):
     def setUp(self):
         super().setUp()
         taken = set()
-        ports = {}
-        for name in ("REGISTRY_PORT", "ROUTER_PORT"):
-            p = svclib.free_port()
-            while p in taken:
-                p = svclib.free_port()
-            ports[name] = p
-            taken.add(p)
+        ports = {name: fixed_port(taken) for name in ("REGISTRY_PORT", "ROUTER_PORT")}
         for name in ("PORT_A", "PORT_B", "PORT_C", "PORT_D"):
-            p = free_pair(taken)
-            ports[name] = p
-            taken.update((p, p + 1))
+            ports[name] = fixed_port(taken, 2)
         self.ports = ports
         env = base_env(os.path.join(self.tmpdir, "logs"))
         env.update({k: str(v) for k, v in ports.items()})
