@@ -188,6 +188,53 @@ class DeploymentCaseTest(svclib.ProcTestCase):
         rc, out = self.script("stop-all.sh")  # safe twice
         self.assertEqual(rc, 0)
 
+    def test_registry_needs_the_token_and_keeps_its_records_across_a_kill(self):
+        self.env.pop("INFINI_REGISTRY_TOKEN", None)
+        self.script("start-master.sh")
+        pids = self.pid_files()
+        self.seen_pids += list(pids.values())
+        token_file = os.path.join(self.log_dir, "registry.token")
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+        with open(token_file) as f:
+            token = f.read().strip()
+        self.assertGreaterEqual(len(token), 32)
+        reg = self.ports["REGISTRY_PORT"]
+        record = {"name": "intruder", "host": "127.0.0.1", "port": 9, "hostname": "h",
+                  "url": "http://127.0.0.1:9", "status": "running"}
+        self.assertEqual(svclib.request(reg, "POST", "/services", body=record).status, 401)
+        auth = {"Authorization": "Bearer " + token}
+        evil = dict(record, host="169.254.169.254")
+        self.assertEqual(svclib.request(reg, "POST", "/services", body=evil,
+                                        headers=auth).status, 403)
+        self.assertNotIn(token, cmdline(pids["registry"]))  # not visible in ps
+        # kill -9 and a restart with the same flags: the state file brings the fleet back.
+        with open("/proc/%d/cmdline" % pids["registry"], "rb") as f:
+            argv = [a.decode() for a in f.read().split(b"\0") if a]
+        os.kill(pids["registry"], signal.SIGKILL)
+        svclib.wait_until(lambda: not alive(pids["registry"]), 5, what="registry gone")
+        env = dict(self.env, INFINI_REGISTRY_TOKEN=token)
+        log = open(os.path.join(self.log_dir, "registry.log"), "ab")
+        proc = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        log.close()
+        with open(os.path.join(self.log_dir, "registry.pid"), "w") as f:
+            f.write("%d\n" % proc.pid)  # stop-all.sh stops it
+        self.seen_pids.append(proc.pid)
+
+        def names():
+            try:
+                doc = svclib.request(reg, "GET", "/services", timeout=2).json()
+            except OSError:
+                return None
+            return sorted(s["name"] for s in doc["services"])
+        got = svclib.wait_until(names, 10, what="the restarted registry")
+        self.assertIn("master-9g_8b_thinking-server", got)
+        self.assertIn("slave-9g_8b_thinking-server", got)
+        _, out = self.script("validate.sh")
+        self.assertIn("0 failed", out)
+        self.script("stop-all.sh")
+        proc.wait(15)
+
     def test_single_instance_skips_the_spread_checks(self):
         _, out = self.script("start-single.sh")
         self.assertIn("deployment up: 1 instance(s)", out)

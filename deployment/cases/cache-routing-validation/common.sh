@@ -95,6 +95,26 @@ pid_is_ours() {
 
 pid_file() { printf '%s/%s.pid\n' "$LOG_DIR" "$1"; }
 
+# registry_token_init: exports INFINI_REGISTRY_TOKEN, the registry's --auth-token (its
+# environment form, which keeps the token out of `ps`) and the bearer token the babysitters send:
+# the environment's, else the one this deployment generated before ($LOG_DIR/registry.token),
+# else a new random one written there (mode 600).
+registry_token_init() {
+    local file="$LOG_DIR/registry.token"
+    if [ -z "${INFINI_REGISTRY_TOKEN:-}" ]; then
+        if [ ! -s "$file" ]; then
+            (
+                umask 077
+                od -An -tx1 -N24 /dev/urandom | tr -d ' \n' >"$file.tmp"
+            )
+            mv "$file.tmp" "$file"
+        fi
+        INFINI_REGISTRY_TOKEN=$(cat "$file")
+    fi
+    [ -n "$INFINI_REGISTRY_TOKEN" ] || die "empty registry token ($file)"
+    export INFINI_REGISTRY_TOKEN
+}
+
 # start_daemon NAME ARGV...: starts ARGV in its own session (so a Ctrl-C in the terminal does
 # not reach it and stop-all.sh decides when it ends), output to $LOG_DIR/NAME.log, PID to
 # $LOG_DIR/NAME.pid.

@@ -11,6 +11,8 @@
 # Env: REGISTRY_PORT (18000) ROUTER_PORT (8000) MASTER_PORT (8100) SLAVE_PORT (8200)
 #      SINGLE_INSTANCE (false) MODEL1_DIR MASTER_CONFIG SLAVE_CONFIG INFINI_BIN_DIR LOG_DIR
 #      READY_TIMEOUT (60 s with mocks, 1800 s with vLLM) ROUTER_POLICY (key-or-rr)
+#      INFINI_REGISTRY_TOKEN (registry writes need it; default: generated once into
+#      LOG_DIR/registry.token) ALLOW_HOSTS (hosts records may name; default: loopback and IP)
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
@@ -66,10 +68,14 @@ choose_configs() {
     fi
 }
 
+# The registry keeps its records in a state file (a restart must not empty the fleet), takes
+# writes only with the deployment's token (INFINI_REGISTRY_TOKEN, --auth-token's environment
+# variable) and only records naming ALLOW_HOSTS.
 start_registry() {
     start_daemon registry "$BIN_infini_registry" --port "$REGISTRY_PORT" \
         --state-file "$LOG_DIR/registry-state.json" --heartbeat-timeout 30 --expire-after 120 \
-        --health-interval 10 --access-log off
+        --health-interval 10 --access-log off \
+        --allow-hosts "${ALLOW_HOSTS:-127.0.0.0/8,::1,localhost,$HOST_IP}"
     wait_http registry "http://127.0.0.1:$REGISTRY_PORT/health" 30
     printf '%-10s :%s up (PID %s)\n' registry "$REGISTRY_PORT" "$(cat "$(pid_file registry)")"
 }
@@ -112,6 +118,7 @@ main() {
     refuse_if_running
     resolve_bins infini-registry infini-router infini-babysitter
     choose_configs
+    registry_token_init
     trap on_exit EXIT
     STARTED=1
     local want=2
