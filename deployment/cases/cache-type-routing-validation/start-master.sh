@@ -18,6 +18,7 @@
 #      PAGED2_PORT (8300) DEPLOYMENT (size-based | 2paged) CACHE_TYPE_ROUTING_THRESHOLD (51200)
 #      MODEL1_DIR INFINILM_DIR INFINICORE_DIR PAGED_CONFIG STATIC_CONFIG PAGED2_CONFIG
 #      INFINI_REGISTRY_TOKEN (default: generated once into LOG_DIR/registry.token)
+#      ALLOW_HOSTS (hosts records may name; default: loopback and REGISTRY_IP)
 #      ROUTER_POLICY (size-based: the router's default; 2paged: key-or-rr) READY_TIMEOUT (60 s
 #      with mocks, 1800 s with InfiniLM) INFINI_BIN_DIR LOG_DIR
 set -euo pipefail
@@ -106,10 +107,14 @@ choose_instances() {
     esac
 }
 
+# The registry keeps its records in a state file (a restart must not empty the fleet), takes
+# writes only with the deployment's token (INFINI_REGISTRY_TOKEN, --auth-token's environment form,
+# which keeps it out of `ps`) and only records naming ALLOW_HOSTS.
 start_registry() {
     start_daemon registry "$BIN_infini_registry" --port "$REGISTRY_PORT" \
-        --auth-token "$INFINI_REGISTRY_TOKEN" --state-file "$LOG_DIR/registry-state.json" \
-        --heartbeat-timeout 30 --expire-after 120 --health-interval 10 --access-log off
+        --state-file "$LOG_DIR/registry-state.json" --heartbeat-timeout 30 --expire-after 120 \
+        --health-interval 10 --access-log off \
+        --allow-hosts "${ALLOW_HOSTS:-127.0.0.0/8,::1,localhost,$HOST_IP}"
     wait_http registry "http://127.0.0.1:$REGISTRY_PORT/health" 30
     printf '%-10s :%s up (PID %s)\n' registry "$REGISTRY_PORT" "$(cat "$(pid_file registry)")"
 }

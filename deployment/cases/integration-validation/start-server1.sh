@@ -13,6 +13,7 @@
 #        logs/); stop with stop-all.sh.
 # Env: REGISTRY_PORT (18000) ROUTER_PORT (8000) PORT_A (8100) PORT_B (8200)
 #      INFINI_REGISTRY_TOKEN (default: generated once into LOG_DIR/registry.token)
+#      ALLOW_HOSTS (hosts records may name, e.g. 10.0.0.0/24; default: any but link-local)
 #      ROUTER_POLICY (key-or-rr) MODEL1_DIR MODEL2_DIR READY_TIMEOUT (60 s with mocks, 1800 s
 #      with vLLM) INFINI_BIN_DIR LOG_DIR
 set -euo pipefail
@@ -47,10 +48,16 @@ refuse_if_running() {
     [ -z "$running" ] || die "server 1 already runs from $LOG_DIR ($running ); run stop-all.sh first"
 }
 
+# The registry keeps its records in a state file, takes writes only with the deployment's token
+# (INFINI_REGISTRY_TOKEN, --auth-token's environment form, which keeps it out of `ps`) and, when
+# ALLOW_HOSTS is set, only records naming those hosts (server 2's address is not known here, so
+# by default any host but link-local ones).
 start_registry() {
+    local allow=()
+    [ -z "${ALLOW_HOSTS:-}" ] || allow=(--allow-hosts "$ALLOW_HOSTS")
     start_daemon registry "$BIN_infini_registry" --port "$REGISTRY_PORT" \
-        --auth-token "$INFINI_REGISTRY_TOKEN" --state-file "$LOG_DIR/registry-state.json" \
-        --heartbeat-timeout 30 --expire-after 120 --health-interval 10 --access-log off
+        --state-file "$LOG_DIR/registry-state.json" --heartbeat-timeout 30 --expire-after 120 \
+        --health-interval 10 --access-log off "${allow[@]}"
     wait_http registry "http://127.0.0.1:$REGISTRY_PORT/health" 30
     printf 'registry     :%s up (PID %s)\n' "$REGISTRY_PORT" "$(cat "$(pid_file registry)")"
 }
