@@ -171,8 +171,12 @@ class CacheTypeCaseTest(svclib.ProcTestCase):
                            body={"name": "x", "host": "h", "port": 1, "hostname": "h",
                                  "url": "http://h:1", "status": "running"})
         self.assertEqual(r.status, 401)
-        self.assertEqual(os.stat(os.path.join(self.log_dir, "registry.token")).st_mode & 0o777,
-                         0o600)
+        token_file = os.path.join(self.log_dir, "registry.token")
+        self.assertEqual(os.stat(token_file).st_mode & 0o777, 0o600)
+        with open(token_file) as f:
+            token = f.read().strip()
+        self.assertGreaterEqual(len(token), 32)
+        self.assertNotIn(token, cmdline(self.pid_files()["registry"]))  # environment only
 
         _, out = self.script("validate.sh")
         self.assertIn("cache-type routing validation (size-based", out)
