@@ -61,6 +61,8 @@ struct http_upstream {
     void *ud;
     struct slice req_head, req_body;
     uint64_t first_byte_timeout_ms, total_deadline_ms;
+    uint64_t idle_timeout_ms; /* longest silence while reading the response; 0 = none */
+    uint64_t last_read_ms;    /* loop time of the last response bytes */
 
     int status;
     long long content_length;
@@ -83,6 +85,8 @@ static void pool_maybe_free(struct http_upstream_pool *p);
 
 /* ---------------------------------------------------------------- timers */
 
+static void arm(struct http_upstream *u, uint64_t phase_ms);
+
 static void on_timer(uv_timer_t *t)
 {
     struct http_upstream *u = t->data;
@@ -90,6 +94,21 @@ static void on_timer(uv_timer_t *t)
     if (u->state == UP_IDLE) {
         up_close(u); /* idle too long */
         return;
+    }
+    /* The response idle timer is not moved on every read (a timer-heap update per read costs
+     * more than the check): when it fires early, it re-arms itself for the rest. While the
+     * client is slow (paused), silence is ours, so only the total deadline counts. */
+    if (u->state == UP_READING && u->deferred_rc == 0) {
+        uint64_t now = uv_now(u->pool->loop);
+        bool total_due = u->total_deadline_ms != 0 && now >= u->total_deadline_ms;
+        if (!total_due && u->paused) {
+            arm(u, 0);
+            return;
+        }
+        if (!total_due && u->idle_timeout_ms != 0 && now < u->last_read_ms + u->idle_timeout_ms) {
+            arm(u, u->last_read_ms + u->idle_timeout_ms - now);
+            return;
+        }
     }
     up_fail(u, u->deferred_rc != 0 ? u->deferred_rc : UV_ETIMEDOUT);
 }
@@ -353,10 +372,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         up_fail(u, nread == UV_EOF ? (u->started ? UV_EOF : UV_ECONNRESET) : (int)nread);
         return;
     }
+    u->last_read_ms = uv_now(u->pool->loop);
     if (!u->started) {
         u->started = true;
         u->state = UP_READING;
-        arm(u, 0); /* from now on only the total deadline applies */
+        arm(u, u->idle_timeout_ms); /* from now on the idle timeout and the total deadline */
     }
     llhttp_errno_t e = llhttp_execute(&u->parser, b->base, (size_t)nread);
     if (u->state == UP_CLOSED)
@@ -573,6 +593,7 @@ static void attach(struct http_upstream *u, const struct http_upstream_opts *o,
     u->req_body = o->body;
     u->head_request = o->head_request;
     u->first_byte_timeout_ms = o->first_byte_timeout_ms;
+    u->idle_timeout_ms = o->idle_timeout_ms;
     u->total_deadline_ms = o->total_timeout_ms ? uv_now(u->pool->loop) + o->total_timeout_ms : 0;
     u->started = u->head_done = u->msg_done = u->paused = u->detached = false;
     u->deferred_rc = 0;
@@ -626,6 +647,10 @@ void http_upstream_resume(struct http_upstream *u)
     u->paused = false;
     if (!u->reading && uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) == 0)
         u->reading = true;
+    if (u->state == UP_READING && u->idle_timeout_ms != 0) {
+        u->last_read_ms = uv_now(u->pool->loop); /* the silence while paused was ours */
+        arm(u, u->idle_timeout_ms);
+    }
 }
 
 void http_upstream_abort(struct http_upstream *u)

@@ -54,6 +54,8 @@ struct http_upstream_opts {
     bool fresh;        /* do not reuse an idle connection */
     uint64_t connect_timeout_ms;
     uint64_t first_byte_timeout_ms; /* from the request being sent; 0 = none */
+    uint64_t idle_timeout_ms;       /* longest silence between response reads once the response
+                                       started (not counting pauses asked by on_body); 0 = none */
     uint64_t total_timeout_ms;      /* from start to the end of the body; 0 = none */
 };
 

@@ -40,8 +40,14 @@ static const struct cli_opt rt_options[] = {
         "instances tried per request on transport failure", 1, 16),
     OPT("connect-timeout", CLI_DOUBLE, connect_timeout, "5", NULL, "upstream connect, seconds",
         0.01, 3600),
-    OPT("first-byte-timeout", CLI_DOUBLE, first_byte_timeout, "0", NULL,
-        "upstream response head, seconds (0 = total only)", 0, 86400),
+    OPT("first-byte-timeout", CLI_DOUBLE, first_byte_timeout, "120", NULL,
+        "streamed requests: seconds to the response head, then the instance is ejected as hung "
+        "(0 = only --proxy-timeout)",
+        0, 86400),
+    OPT("stream-idle-timeout", CLI_DOUBLE, stream_idle_timeout, "60", NULL,
+        "seconds without a byte once a response started, then the instance is ejected as hung "
+        "(0 = none)",
+        0, 86400),
     OPT("proxy-timeout", CLI_DOUBLE, proxy_timeout, "1800", "PROXY_TIMEOUT_SECONDS",
         "upstream total incl. streamed body, seconds", 0.01, 604800),
     OPT("max-body-bytes", CLI_INT, max_body_bytes, "67108864", NULL,
@@ -77,6 +83,10 @@ static const struct cli_opt rt_options[] = {
         "cache-aware: sessions remembered at most", 16, 100000000),
     OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "30", NULL,
         "seconds in-flight requests get at shutdown", 0, 86400),
+    OPT("upstream-api-key", CLI_STR, upstream_api_key, NULL, "INFINI_UPSTREAM_API_KEY",
+        "bearer token sent to the model servers (clients' Authorization is never forwarded "
+        "with it)",
+        0, 0),
     OPT("api-keys", CLI_STR, api_keys, NULL, "INFINI_ROUTER_API_KEYS",
         "comma-separated bearer tokens clients must send", 0, 0),
     OPT("registry-token", CLI_STR, registry_token, NULL, "INFINI_REGISTRY_TOKEN",

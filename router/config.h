@@ -25,9 +25,10 @@ struct rt_config {
     double balance_factor;
     int hash_load_floor; /* keys do not spill below this many in flight */
     int max_attempts;
-    double connect_timeout;    /* s */
-    double first_byte_timeout; /* s, 0 = only the total applies */
-    double proxy_timeout;      /* s, total per attempt incl. the streamed body */
+    double connect_timeout;     /* s */
+    double first_byte_timeout;  /* s, streamed requests' response head; 0 = only the total */
+    double stream_idle_timeout; /* s of silence once a response started; 0 = none */
+    double proxy_timeout;       /* s, total per attempt incl. the streamed body */
     int max_body_bytes;
     int max_buffered_body;    /* request-body bytes held across connections (503 beyond) */
     int cache_type_threshold; /* content bytes */
@@ -44,6 +45,7 @@ struct rt_config {
     int session_max;             /* sessions remembered at most */
     double drain_timeout;        /* s */
     char *api_keys;              /* comma-separated; empty = no client auth */
+    char *upstream_api_key;      /* sent to instances as a bearer token, instead of the client's */
     char *registry_token;        /* bearer token sent to the registry (reads need none) */
     int upstream_idle;           /* idle keep-alive connections kept per instance */
     double idle_timeout;         /* s, client keep-alive */

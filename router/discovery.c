@@ -8,6 +8,7 @@
 #include "bearer.h"
 #include "config.h"
 #include "err.h"
+#include "health.h"
 #include "http_fetch.h"
 #include "json.h"
 #include "kv_events.h"
@@ -49,7 +50,10 @@ static bool parse_record(const cJSON *rec, struct rt_instance_desc *d)
     return true;
 }
 
-/* Drops registry instances not listed for longer than the grace period (unless static). */
+/* Drops registry instances not listed for longer than the grace period (unless static). Until
+ * then a vanished instance keeps routing while its own probes pass: a registry restarted without
+ * its state answers an empty list until every babysitter's next heartbeat re-registers, and that
+ * must never empty the fleet. */
 static void expire_vanished(struct rt_router *rt, uint64_t epoch)
 {
     size_t n;
@@ -61,8 +65,6 @@ static void expire_vanished(struct rt_router *rt, uint64_t epoch)
         struct rt_instance *inst = all[i];
         if (inst->source != RT_SOURCE_REGISTRY || inst->seen_epoch == epoch)
             continue;
-        /* Not in this answer: no traffic while gone, removal after the grace period. */
-        inst->registry_healthy = false;
         if (!inst->is_static && now - inst->last_seen_ms >= grace_ms)
             rt_services_remove(rt->services, inst);
     }
@@ -96,6 +98,7 @@ int rt_discovery_apply(struct rt_router *rt, const char *body, size_t len)
         log_warn("discovery", "skipped=%d malformed registry records ignored", skipped);
     expire_vanished(rt, epoch);
     rt_kv_events_sync(rt->kv_events, rt->services);
+    rt_health_probe_new(rt->health); /* new records take traffic once probed */
     cJSON_Delete(root);
     return applied;
 }

@@ -2,9 +2,10 @@
  * the routable records (metadata.type == "openai-api") into the instance table. The poll asks for
  * every record, not only healthy ones, so that a record the registry marks unhealthy (its
  * babysitter reports the model server down) stops taking traffic at once, while a record that
- * vanished is kept for the grace period (forever with metadata.static). One malformed record is
- * skipped, not the whole answer; an unreachable registry keeps the last view (logged once,
- * counted in /metrics). Depends on common/http_fetch, router/services. */
+ * vanished keeps routing, as long as its own probes pass, for the grace period (forever with
+ * metadata.static). New records are probed at once and take traffic once a probe passed. One
+ * malformed record is skipped, not the whole answer; an unreachable registry keeps the last view
+ * (logged once, counted in /metrics). Depends on common/http_fetch, router/services. */
 #ifndef SVC_ROUTER_DISCOVERY_H
 #define SVC_ROUTER_DISCOVERY_H
 

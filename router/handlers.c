@@ -13,6 +13,7 @@
 #include "http_reply.h"
 #include "http_server.h"
 #include "json.h"
+#include "log.h"
 #include "metrics.h"
 #include "prom.h"
 #include "proxy.h"
@@ -171,33 +172,55 @@ static void add_model(cJSON ***items, size_t *n, cJSON *item)
     (*items)[(*n)++] = item;
 }
 
-static void handle_models(struct rt_router *rt, struct http_request *req)
+/* Every id an up routable instance serves, once, in id order; each entry carries at least
+ * "id", "object", "created" and "owned_by" (the OpenAI SDKs read them). The caller frees the
+ * array and its items. */
+static cJSON **collect_models(struct rt_router *rt, size_t *count)
 {
-    size_t n, count = 0;
+    size_t n;
     struct rt_instance *const *all = rt_services_all(rt->services, &n);
     cJSON **items = NULL;
 
+    *count = 0;
     /* Instances in name order, so the object kept for an id served twice is deterministic. */
     for (size_t i = 0; i < n; i++) {
         if (!all[i]->routable || !is_up(all[i]))
             continue;
         const cJSON *list = json_get_array(all[i]->metadata, "models_list");
+        size_t first = *count;
         if (list != NULL) {
             for (const cJSON *m = list->child; m != NULL; m = m->next) {
                 if (json_get_string(m, "id") != NULL)
-                    add_model(&items, &count, json_dup(m));
+                    add_model(&items, count, json_dup(m));
             }
-            continue;
+        } else {
+            for (size_t k = 0; k < all[i]->nmodels; k++) {
+                cJSON *m = json_new_object();
+                json_set_string(m, "id", all[i]->models[k]);
+                add_model(&items, count, m);
+            }
         }
-        for (size_t k = 0; k < all[i]->nmodels; k++) {
-            cJSON *m = json_new_object();
-            json_set_string(m, "id", all[i]->models[k]);
-            add_model(&items, &count, m);
+        for (size_t k = first; k < *count; k++) {
+            if (json_get_string(items[k], "object") == NULL)
+                json_set_string(items[k], "object", "model");
+            double created;
+            if (!json_get_number(items[k], "created", &created))
+                json_set_number(items[k], "created", floor(rt->start_time));
+            if (json_get_string(items[k], "owned_by") == NULL)
+                json_set_string(items[k], "owned_by", all[i]->name);
         }
     }
-    qsort(items, count, sizeof(*items), compare_ids);
+    qsort(items, *count, sizeof(*items), compare_ids);
+    return items;
+}
+
+static void handle_models(struct rt_router *rt, struct http_request *req)
+{
+    size_t count;
+    cJSON **items = collect_models(rt, &count);
     cJSON *o = json_new_object();
     cJSON *data = json_new_array();
+
     for (size_t i = 0; i < count; i++)
         json_array_push(data, items[i]);
     free(items);
@@ -205,6 +228,37 @@ static void handle_models(struct rt_router *rt, struct http_request *req)
     json_set_string(o, "object", "list");
     http_reply_json(req, 200, o);
     cJSON_Delete(o);
+}
+
+/* GET /v1/models/{id} (ids may hold '/', e.g. "org/model"): from the aggregated list. */
+static void handle_model(struct rt_router *rt, struct http_request *req, struct slice rest)
+{
+    char id[512];
+    size_t count;
+
+    if (!http_reply_check_method(req, "GET"))
+        return;
+    if (http_percent_decode(rest, id, sizeof(id), false) <= 0) {
+        http_reply_error_ex(req, 404, "invalid_request_error", "model_not_found",
+                            "The model does not exist");
+        return;
+    }
+    cJSON **items = collect_models(rt, &count);
+    const cJSON *found = NULL;
+    for (size_t i = 0; i < count && found == NULL; i++) {
+        if (strcmp(json_get_string(items[i], "id"), id) == 0)
+            found = items[i];
+    }
+    if (found != NULL) {
+        http_reply_json(req, 200, found);
+    } else {
+        char msg[600];
+        snprintf(msg, sizeof(msg), "The model '%s' does not exist", id);
+        http_reply_error_ex(req, 404, "invalid_request_error", "model_not_found", msg);
+    }
+    for (size_t i = 0; i < count; i++)
+        cJSON_Delete(items[i]);
+    free(items);
 }
 
 static void handle_metrics(struct rt_router *rt, struct http_request *req)
@@ -234,6 +288,11 @@ static bool authorized(struct rt_router *rt, struct http_request *req)
     if (bearer_authorized(http_request_header(req, "authorization"), rt->cfg->api_keys))
         return true;
     rt_metrics_inc(rt->metrics, RT_M_AUTH_FAILURES);
+    if (log_access_enabled())
+        log_access("method=%s path=%.*s status=401 peer=%s rejected=\"missing or invalid API "
+                   "key\"",
+                   req->method_name, (int)(req->path.len < 256 ? req->path.len : 256),
+                   req->path.ptr, req->peer_ip);
     http_reply_add_header(req, "WWW-Authenticate", "Bearer");
     http_reply_error(req, 401, "missing or invalid API key");
     return false;
@@ -260,6 +319,14 @@ void rt_handlers_dispatch(struct http_request *req, void *ud)
         if (http_reply_check_method(req, "GET"))
             endpoints[i].fn(rt, req);
         return;
+    }
+    static const char *const model_paths[] = {"/v1/models/", "/models/"};
+    for (int i = 0; i < 2; i++) {
+        size_t n = strlen(model_paths[i]);
+        if (req->path.len > n && memcmp(req->path.ptr, model_paths[i], n) == 0) {
+            handle_model(rt, req, (struct slice){req->path.ptr + n, req->path.len - n});
+            return;
+        }
     }
     if (authorized(rt, req))
         rt_proxy_handle(rt, req);

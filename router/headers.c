@@ -61,8 +61,10 @@ bool rt_header_is_hop_by_hop(struct slice name, struct slice connection)
 }
 
 int rt_headers_build_request(struct buf *out, const struct http_request *req,
-                             const char *upstream_host, int upstream_port)
+                             const struct rt_forward *f)
 {
+    const char *upstream_host = f->host;
+    bool drop_auth = f->drop_authorization || f->upstream_auth != NULL;
     struct slice connection = http_request_header(req, "connection");
     struct slice xff = {NULL, 0};
     bool have_proto = false;
@@ -76,7 +78,7 @@ int rt_headers_build_request(struct buf *out, const struct http_request *req,
     rc |= buf_append_str(out, v6 ? " HTTP/1.1\r\nHost: [" : " HTTP/1.1\r\nHost: ");
     rc |= buf_append_str(out, upstream_host);
     rc |= buf_append_str(out, v6 ? "]:" : ":");
-    rc |= buf_append_uint(out, (unsigned long long)upstream_port);
+    rc |= buf_append_uint(out, (unsigned long long)f->port);
     rc |= buf_append(out, "\r\n", 2);
     for (size_t i = 0; i < req->nheaders && rc == 0; i++) {
         const struct http_header *h = &req->headers[i];
@@ -88,9 +90,21 @@ int rt_headers_build_request(struct buf *out, const struct http_request *req,
         }
         if (slice_eq_nocase(h->name, "x-forwarded-proto"))
             have_proto = true;
+        if (slice_eq_nocase(h->name, "x-request-id") ||
+            (drop_auth && slice_eq_nocase(h->name, "authorization")))
+            continue; /* replaced below, or never meant for the instance */
         rc |= buf_append_slice(out, h->name);
         rc |= buf_append(out, ": ", 2);
         rc |= buf_append_slice(out, h->value);
+        rc |= buf_append(out, "\r\n", 2);
+    }
+    if (f->request_id.len > 0) {
+        rc |= buf_append_str(out, "X-Request-Id: ");
+        rc |= buf_append_slice(out, f->request_id);
+        rc |= buf_append(out, "\r\n", 2);
+    }
+    if (f->upstream_auth != NULL) {
+        rc |= buf_append_str(out, f->upstream_auth);
         rc |= buf_append(out, "\r\n", 2);
     }
     rc |= buf_append_str(out, "X-Forwarded-For: ");

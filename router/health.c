@@ -17,8 +17,9 @@ struct probe {
     struct rt_health *h;
     struct rt_instance *inst; /* referenced while the probe runs */
     struct http_fetch_req *req;
-    struct probe *next;
+    struct probe *prev, *next;
     uint64_t start_ns;
+    uint64_t start_ms; /* loop time */
 };
 
 struct rt_health {
@@ -29,12 +30,13 @@ struct rt_health {
 
 static void probe_unlink(struct rt_health *h, struct probe *p)
 {
-    for (struct probe **pp = &h->probes; *pp != NULL; pp = &(*pp)->next) {
-        if (*pp == p) {
-            *pp = p->next;
-            return;
-        }
-    }
+    if (p->prev != NULL)
+        p->prev->next = p->next;
+    else
+        h->probes = p->next;
+    if (p->next != NULL)
+        p->next->prev = p->prev;
+    p->inst->probing = false;
 }
 
 static void on_probed(void *ud, int rc, const struct http_fetch_response *resp)
@@ -49,27 +51,16 @@ static void on_probed(void *ud, int rc, const struct http_fetch_response *resp)
     inst->last_probe_s = (double)(uv_hrtime() - p->start_ns) / 1e9;
     if (ok) {
         if (!inst->probe_ok)
-            log_info("health", "instance=%s probe ok, back in rotation", inst->name);
-        inst->probe_ok = true;
-        rt_instance_note_success(inst);
+            log_info("health", "instance=%s probe ok, in rotation", inst->name);
     } else {
         rt_metrics_inc(rt->metrics, RT_M_PROBE_FAILURES);
         if (inst->probe_ok)
             log_warn_uv(rc, "health", "instance=%s status=%ld probe failed, out of rotation",
                         inst->name, resp->status);
-        inst->probe_ok = false;
     }
+    rt_instance_note_probe(inst, ok, p->start_ms);
     rt_instance_unref(inst);
     free(p);
-}
-
-static bool probing(const struct rt_health *h, const struct rt_instance *inst)
-{
-    for (const struct probe *p = h->probes; p != NULL; p = p->next) {
-        if (p->inst == inst)
-            return true;
-    }
-    return false;
 }
 
 static void probe_one(struct rt_health *h, struct rt_instance *inst)
@@ -85,6 +76,8 @@ static void probe_one(struct rt_health *h, struct rt_instance *inst)
     p->h = h;
     p->inst = inst;
     p->start_ns = uv_hrtime();
+    p->start_ms = uv_now(h->rt->loop);
+    inst->probing = true;
     rt_instance_ref(inst);
     struct http_fetch_opts o = {
         .url = buf_cstr(&url),
@@ -96,6 +89,8 @@ static void probe_one(struct rt_health *h, struct rt_instance *inst)
     };
     p->req = http_fetch_start(h->rt->probe_fetch, &o);
     p->next = h->probes;
+    if (h->probes != NULL)
+        h->probes->prev = p;
     h->probes = p;
     buf_free(&url);
 }
@@ -107,7 +102,21 @@ static void on_tick(uv_timer_t *t)
     struct rt_instance *const *all = rt_services_all(h->rt->services, &n);
 
     for (size_t i = 0; i < n; i++) {
-        if (!probing(h, all[i]))
+        if (!all[i]->probing)
+            probe_one(h, all[i]);
+    }
+}
+
+void rt_health_probe_new(struct rt_health *h)
+{
+    size_t n;
+    struct rt_instance *const *all;
+
+    if (h == NULL)
+        return;
+    all = rt_services_all(h->rt->services, &n);
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i]->probe_ok && all[i]->last_probe_s == 0 && !all[i]->probing)
             probe_one(h, all[i]);
     }
 }
@@ -137,6 +146,7 @@ void rt_health_stop(struct rt_health *h)
     while (h->probes != NULL) {
         struct probe *p = h->probes;
         h->probes = p->next;
+        p->inst->probing = false;
         http_fetch_cancel(p->req);
         rt_instance_unref(p->inst);
         free(p);

@@ -1,12 +1,16 @@
 /* infini-router: parses the command line, wires the modules and runs the loop. No logic. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
+#include "bearer.h"
 #include "config.h"
 #include "daemon.h"
 #include "discovery.h"
 #include "err.h"
 #include "handlers.h"
+#include "hash.h"
 #include "health.h"
 #include "http_fetch.h"
 #include "http_server.h"
@@ -76,6 +80,9 @@ int main(int argc, char **argv)
     log_set_level(level);
     uv_loop_init(&loop);
     struct rt_router rt = {.loop = &loop, .cfg = &cfg, .start_time = wallclock_now()};
+    rt.upstream_auth = bearer_header_new(cfg.upstream_api_key);
+    /* X-Request-Ids need only be unique, not secret: time, pid and the clock's nanoseconds. */
+    rt.request_id_seed = hash64_u64(uv_hrtime(), hash64_u64((uint64_t)getpid(), rt.start_time));
     rt.services = rt_services_new(&loop, (unsigned)cfg.upstream_idle);
     if (cfg.policy == RT_POLICY_CACHE_AWARE) {
         rt.prefix = rt_prefix_index_new((size_t)cfg.prefix_index_max_bytes);
@@ -124,6 +131,7 @@ int main(int argc, char **argv)
     if (rc < 0 && err.msg[0] != '\0')
         fprintf(stderr, "infini-router: %s\n", err.msg);
     rt_metrics_free(rt.metrics);
+    free(rt.upstream_auth);
     log_access_close();
     rt_config_free(&cfg);
     return rc == 0 ? 0 : 1;

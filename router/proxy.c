@@ -19,6 +19,7 @@
 #include "config.h"
 #include "err.h"
 #include "feedback.h"
+#include "hash.h"
 #include "headers.h"
 #include "http_reply.h"
 #include "http_server.h"
@@ -32,6 +33,8 @@
 #include "xalloc.h"
 
 #define MAX_TRIED 16
+/* Longest client X-Request-Id kept (longer ones are replaced by ours). */
+#define RT_REQUEST_ID_MAX 128
 
 struct transfer {
     struct rt_router *rt;
@@ -55,6 +58,7 @@ struct transfer {
     char route[160];      /* X-Infini-Route and the access log: "<policy> <reason> <detail>" */
     char route_label[96]; /* the metric label: without the per-request detail */
     char instance[128];
+    char request_id[RT_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or ours */
     bool first_byte;
     struct rt_feedback fb;
     /* Last: the transfer is zeroed only up to here (the extraction initialises itself, and
@@ -108,9 +112,9 @@ static void finish(struct transfer *t, int status)
                        t->route_label);
     if (log_access_enabled())
         log_access("method=%s path=%s status=%d instance=%s route=\"%s\" attempts=%zu bytes=%zu "
-                   "ms=%.3f",
+                   "ms=%.3f request_id=%s",
                    t->method, t->path, status, t->instance[0] ? t->instance : "-",
-                   t->route[0] ? t->route : "-", t->ntried, t->bytes_out, ms);
+                   t->route[0] ? t->route : "-", t->ntried, t->bytes_out, ms, t->request_id);
 }
 
 static void maybe_free(struct transfer *t)
@@ -124,16 +128,23 @@ static void maybe_free(struct transfer *t)
 
 /* ---------------------------------------------------------------- client side */
 
-static void reply_error(struct transfer *t, int status, const char *code, const char *msg)
+static void reply_error_typed(struct transfer *t, int status, const char *type, const char *code,
+                              const char *msg)
 {
     if (t->req != NULL) {
+        http_reply_add_header(t->req, "X-Request-Id", t->request_id);
         http_reply_add_header(t->req, "X-Infini-Route", t->route[0] ? t->route : "none");
         if (t->instance[0])
             http_reply_add_header(t->req, "X-Infini-Instance", t->instance);
-        http_reply_error_ex(t->req, status, NULL, code, msg);
+        http_reply_error_ex(t->req, status, type, code, msg);
         t->req = NULL;
     }
     finish(t, status);
+}
+
+static void reply_error(struct transfer *t, int status, const char *code, const char *msg)
+{
+    reply_error_typed(t, status, NULL, code, msg);
 }
 
 static void on_client_abort(void *ud)
@@ -198,9 +209,11 @@ static void on_up_head(void *ud, int status, const struct http_header *h, size_t
             connection = h[i].value;
     }
     for (size_t i = 0; i < n; i++) {
-        if (!rt_header_is_hop_by_hop(h[i].name, connection))
+        if (!rt_header_is_hop_by_hop(h[i].name, connection) &&
+            !slice_eq_nocase(h[i].name, "x-request-id"))
             http_reply_add_header_slice(t->req, h[i].name, h[i].value);
     }
+    http_reply_add_header(t->req, "X-Request-Id", t->request_id);
     http_reply_add_header(t->req, "X-Infini-Instance", t->instance);
     http_reply_add_header(t->req, "X-Infini-Route", t->route);
     t->started = true;
@@ -307,7 +320,8 @@ static void on_up_done(void *ud, int rc, bool started, bool stale)
         rt_metrics_inc(t->rt->metrics, RT_M_UPSTREAM_ERRORS);
         if (rc == UV_ETIMEDOUT)
             rt_metrics_inc(t->rt->metrics, RT_M_UPSTREAM_TIMEOUTS);
-        rt_instance_note_failure(inst, (unsigned)t->rt->cfg->max_errors, uv_now(t->rt->loop));
+        rt_instance_note_failure(inst, rc == UV_ETIMEDOUT ? RT_FAULT_TIMEOUT : RT_FAULT_TRANSPORT,
+                                 (unsigned)t->rt->cfg->max_errors, uv_now(t->rt->loop));
         log_warn("proxy", "req=%llu instance=%s attempt=%zu upstream failed",
                  t->req != NULL ? (unsigned long long)t->req->id : 0ULL, inst->name, t->ntried);
         release_slot(t);
@@ -347,7 +361,14 @@ static void send_upstream(struct transfer *t, bool fresh)
     inst->requests++;
     copy_text(t->instance, sizeof(t->instance), inst->name, strlen(inst->name));
     buf_reset(&t->head);
-    if (rt_headers_build_request(&t->head, t->req, inst->host, inst->port) < 0) {
+    const struct rt_forward fwd = {
+        .host = inst->host,
+        .port = inst->port,
+        .request_id = {t->request_id, strlen(t->request_id)},
+        .drop_authorization = cfg->api_keys != NULL && cfg->api_keys[0] != '\0',
+        .upstream_auth = t->rt->upstream_auth,
+    };
+    if (rt_headers_build_request(&t->head, t->req, &fwd) < 0) {
         release_slot(t);
         reply_error(t, 431, "headers_too_large", "request headers too large to forward");
         return;
@@ -358,7 +379,10 @@ static void send_upstream(struct transfer *t, bool fresh)
         .head_request = t->req->method == HTTP_HEAD,
         .fresh = fresh,
         .connect_timeout_ms = ms(cfg->connect_timeout),
-        .first_byte_timeout_ms = ms(cfg->first_byte_timeout),
+        /* vLLM sends a stream's head at once, a whole response's only at its end: the first-byte
+         * timeout means "hung" for streams only; a long generation is bounded by the total. */
+        .first_byte_timeout_ms = t->ex.stream ? ms(cfg->first_byte_timeout) : 0,
+        .idle_timeout_ms = ms(cfg->stream_idle_timeout),
         .total_timeout_ms = ms(cfg->proxy_timeout),
     };
     t->up = http_upstream_start(inst->pool, &o, &upstream_cbs, t);
@@ -424,6 +448,74 @@ static void attempt(struct transfer *t)
     send_upstream(t, false);
 }
 
+/* The client's X-Request-Id when it is 1..RT_REQUEST_ID_MAX visible ASCII bytes, else a new
+ * 32-hex-digit id. */
+static void take_request_id(struct transfer *t, const struct http_request *req)
+{
+    static const char hex[] = "0123456789abcdef";
+    struct slice v = slice_trim(http_request_header(req, "x-request-id"));
+    bool ok = v.ptr != NULL && v.len > 0 && v.len <= RT_REQUEST_ID_MAX;
+
+    for (size_t i = 0; ok && i < v.len; i++)
+        ok = v.ptr[i] > 0x20 && v.ptr[i] < 0x7f;
+    if (ok) {
+        copy_text(t->request_id, sizeof(t->request_id), v.ptr, v.len);
+        return;
+    }
+    struct rt_router *rt = t->rt;
+    uint64_t n = ++rt->request_ids;
+    uint64_t words[2] = {hash64_u64(n, rt->request_id_seed), n ^ rt->request_id_seed};
+    for (int w = 0; w < 2; w++) {
+        for (int i = 0; i < 16; i++)
+            t->request_id[w * 16 + i] = hex[(words[w] >> (60 - 4 * i)) & 15];
+    }
+    t->request_id[32] = '\0';
+}
+
+/* Paths whose requests run a model and so must name one the fleet serves. */
+static bool is_inference_path(struct slice path)
+{
+    static const char *const tails[] = {"/chat/completions", "/completions", "/embeddings",
+                                        "/responses", NULL};
+
+    for (int i = 0; tails[i] != NULL; i++) {
+        size_t n = strlen(tails[i]);
+        if (path.len >= n && memcmp(path.ptr + path.len - n, tails[i], n) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* OpenAI's answers to a model the fleet does not have (404, so SDKs do not retry a typo as they
+ * retry 503) and to a missing model when the fleet serves several (400). True when answered. */
+static bool refuse_model(struct transfer *t, const struct http_request *req)
+{
+    struct rt_services *s = t->rt->services;
+    char msg[400];
+
+    if (!t->ex.json_ok || req->method != HTTP_POST || !is_inference_path(req->path))
+        return false;
+    size_t served = rt_services_model_count(s);
+    if (!t->ex.has_model && !t->ex.model_too_long) {
+        if (served <= 1)
+            return false; /* one model: forward as the reference did */
+        snprintf(t->route, sizeof(t->route), "%s no-model", rt_policy_name(t->rt->cfg->policy));
+        copy_text(t->route_label, sizeof(t->route_label), t->route, strlen(t->route));
+        reply_error_typed(t, 400, "invalid_request_error", "missing_model",
+                          "you must provide a model parameter (this router serves several models; "
+                          "GET /v1/models lists them)");
+        return true;
+    }
+    if (served == 0 || (t->ex.has_model && rt_services_view(s, t->ex.model) != NULL))
+        return false; /* an empty fleet is a transient 503, not an unknown model */
+    snprintf(msg, sizeof(msg), "The model '%s' does not exist",
+             t->ex.has_model ? t->ex.model : "(name too long)");
+    snprintf(t->route, sizeof(t->route), "%s unknown-model", rt_policy_name(t->rt->cfg->policy));
+    copy_text(t->route_label, sizeof(t->route_label), t->route, strlen(t->route));
+    reply_error_typed(t, 404, "invalid_request_error", "model_not_found", msg);
+    return true;
+}
+
 void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
 {
     struct transfer *t = xmalloc(sizeof(*t));
@@ -437,10 +529,12 @@ void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
     copy_text(t->path, sizeof(t->path), req->path.ptr, req->path.len);
     http_reply_on_abort(req, on_client_abort, t);
     http_reply_on_drain(req, on_client_drain, t);
+    take_request_id(t, req);
     rt_extract_body(req->body.ptr, req->body.len, &t->ex); /* also initialises `ex` */
     rt_feedback_init(&t->fb, rt, req, &t->ex);
     t->depth++;
-    attempt(t);
+    if (!refuse_model(t, req))
+        attempt(t);
     t->depth--;
     maybe_free(t);
 }

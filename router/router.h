@@ -33,6 +33,9 @@ struct rt_router {
     struct rt_prefix_index *prefix; /* cache-aware policy only, else NULL */
     struct rt_sessions *sessions;   /* cache-aware policy only, else NULL */
     unsigned in_flight;             /* proxied requests in progress */
+    char *upstream_auth;            /* "Authorization: Bearer <--upstream-api-key>" or NULL */
+    uint64_t request_ids;           /* X-Request-Id generator: a counter ... */
+    uint64_t request_id_seed;       /* ... mixed with a per-process seed */
     uint64_t discovery_epoch;       /* registry answers applied so far */
     double start_time;              /* wall clock */
 };

@@ -29,6 +29,8 @@ struct rt_services {
     struct rt_model_view **views; /* sorted by model */
     size_t nviews;
     uint32_t generation;
+    size_t model_count;             /* distinct models, valid for model_count_gen */
+    uint32_t model_count_gen;       /* 0 = not computed */
     struct rt_prefix_index *prefix; /* borrowed; NULL = no cache-aware routing */
     size_t prefix_capacity;         /* blocks per instance until its engine reports its size */
 };
@@ -239,7 +241,9 @@ struct rt_instance *rt_services_upsert(struct rt_services *s, const struct rt_in
         inst->name = xstrdup(d->name);
         inst->refs = 1;
         inst->in_table = true;
-        inst->probe_ok = true;
+        /* Anyone who can reach the registry can register: a new record takes traffic only once
+         * its own probe has passed. The static file is the operator's own word. */
+        inst->probe_ok = d->source != RT_SOURCE_REGISTRY;
         inst->source = d->source;
         inst->name_hash = hash64_str(d->name);
         inst->prefix_member =
@@ -374,6 +378,32 @@ struct rt_model_view *rt_services_view(struct rt_services *s, const char *model)
     return v;
 }
 
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+size_t rt_services_model_count(struct rt_services *s)
+{
+    if (s->model_count_gen == s->generation)
+        return s->model_count;
+    size_t total = 0, k = 0, distinct = 0;
+    for (size_t i = 0; i < s->n; i++)
+        total += s->all[i]->routable ? s->all[i]->nmodels : 0;
+    const char **names = xcalloc(total + 1, sizeof(*names));
+    for (size_t i = 0; i < s->n; i++) {
+        for (size_t j = 0; s->all[i]->routable && j < s->all[i]->nmodels; j++)
+            names[k++] = s->all[i]->models[j];
+    }
+    qsort(names, k, sizeof(*names), cmp_str);
+    for (size_t i = 0; i < k; i++)
+        distinct += i == 0 || strcmp(names[i], names[i - 1]) != 0;
+    free(names);
+    s->model_count = distinct;
+    s->model_count_gen = s->generation;
+    return distinct;
+}
+
 /* ---------------------------------------------------------------- health and load */
 
 void rt_services_use_prefix_index(struct rt_services *s, struct rt_prefix_index *idx,
@@ -415,25 +445,45 @@ unsigned rt_instance_load(const struct rt_instance *inst, double now_s)
 void rt_instance_note_success(struct rt_instance *inst)
 {
     if (inst->ejected_until_ms != 0)
-        log_info("services", "instance=%s back in rotation", inst->name);
+        log_info("services", "instance=%s answered, back in rotation", inst->name);
     inst->consecutive_failures = 0;
     inst->ejections = 0;
     inst->ejected_until_ms = 0;
 }
 
-bool rt_instance_note_failure(struct rt_instance *inst, unsigned threshold, uint64_t now_ms)
+bool rt_instance_note_failure(struct rt_instance *inst, enum rt_fault fault, unsigned threshold,
+                              uint64_t now_ms)
 {
     inst->errors++;
     inst->consecutive_failures++;
-    if (inst->consecutive_failures < (threshold ? threshold : 1))
+    /* Requests in flight when the server died or hung fail one after another: one incident. */
+    if (inst->ejected_until_ms != 0 && now_ms < inst->ejected_until_ms)
+        return false;
+    if (fault != RT_FAULT_TIMEOUT && inst->consecutive_failures < (threshold ? threshold : 1))
         return false;
     uint64_t backoff = EJECT_BASE_MS << (inst->ejections < 6 ? inst->ejections : 6);
     if (backoff > EJECT_MAX_MS)
         backoff = EJECT_MAX_MS;
+    inst->ejected_at_ms = now_ms;
     inst->ejected_until_ms = now_ms + backoff;
+    inst->eject_cause = fault;
     inst->ejections++;
     inst->ejections_total++;
-    log_warn("services", "instance=%s failures=%u backoff_ms=%llu ejected", inst->name,
-             inst->consecutive_failures, (unsigned long long)backoff);
+    log_warn("services", "instance=%s failures=%u cause=%s backoff_ms=%llu ejected", inst->name,
+             inst->consecutive_failures, fault == RT_FAULT_TIMEOUT ? "timeout" : "transport",
+             (unsigned long long)backoff);
     return true;
+}
+
+void rt_instance_note_probe(struct rt_instance *inst, bool ok, uint64_t started_ms)
+{
+    inst->probe_ok = ok;
+    if (!ok || inst->ejected_until_ms == 0)
+        return;
+    if (inst->eject_cause == RT_FAULT_TRANSPORT && started_ms >= inst->ejected_at_ms) {
+        log_info("services", "instance=%s probe ok after its ejection, back in rotation",
+                 inst->name);
+        inst->ejected_until_ms = 0;
+        inst->consecutive_failures = 0;
+    }
 }

@@ -29,6 +29,12 @@ struct rt_engine_load {
     double updated;            /* Unix seconds, as reported */
 };
 
+/* What went wrong with a request to an instance. */
+enum rt_fault {
+    RT_FAULT_TRANSPORT, /* refused, reset, closed mid-response: the server is down or restarting */
+    RT_FAULT_TIMEOUT,   /* no response head or no bytes for too long: the server hangs */
+};
+
 enum rt_source {
     RT_SOURCE_REGISTRY,
     RT_SOURCE_STATIC_FILE,
@@ -51,10 +57,14 @@ struct rt_instance {
     bool registry_healthy; /* the registry's is_healthy (always true for static-file entries) */
 
     /* health */
-    bool probe_ok;                 /* last active probe (true until a probe fails) */
+    bool probe_ok; /* last active probe; registry instances start false: a new instance takes no
+                      traffic until its own probe succeeded (static-file ones start true) */
+    bool probing;  /* a probe is in flight */
     unsigned consecutive_failures; /* transport failures since the last success */
-    unsigned ejections;            /* consecutive ejections, for the backoff */
+    unsigned ejections;            /* ejections since the last response, for the backoff */
+    uint64_t ejected_at_ms;        /* loop time of the current ejection */
     uint64_t ejected_until_ms;     /* loop time; 0 = not ejected */
+    enum rt_fault eject_cause;     /* why the current ejection happened */
     double last_probe_s;           /* probe latency in seconds (reference "response_time") */
     double last_seen_ms;           /* loop time this instance was last listed by the registry */
     uint64_t seen_epoch;           /* discovery answer that last listed it */
@@ -144,17 +154,29 @@ uint32_t rt_services_generation(const struct rt_services *s);
  * instance serves it. Borrowed; valid until the table changes. */
 struct rt_model_view *rt_services_view(struct rt_services *s, const char *model);
 
+/* Distinct models the routable instances serve (cached until the table changes). */
+size_t rt_services_model_count(struct rt_services *s);
+
 /* Health and load. `now_ms` is loop time. */
 bool rt_instance_is_eligible(const struct rt_instance *inst, uint64_t now_ms);
 /* Whether the engine load from the last heartbeat is recent enough to use. */
 bool rt_instance_engine_fresh(const struct rt_instance *inst, double now_s);
 /* Load used for balancing: max(own in-flight, engine running+waiting when fresh). */
 unsigned rt_instance_load(const struct rt_instance *inst, double now_s);
-/* The instance answered (any HTTP response, or a probe succeeded): clears failures/ejection. */
+/* The instance answered a request (any HTTP response): clears failures, the ejection and its
+ * backoff. */
 void rt_instance_note_success(struct rt_instance *inst);
-/* A transport failure or timeout. Ejects the instance with exponential backoff (1 s doubling
- * up to 60 s) once `threshold` consecutive failures are reached. Returns true if it ejected. */
-bool rt_instance_note_failure(struct rt_instance *inst, unsigned threshold, uint64_t now_ms);
+/* A request failed. One incident ejects the instance once, whatever number of its requests fail
+ * with it: a timeout at once (the server hangs), transport failures after `threshold` in a row.
+ * The backoff (1 s doubling to 60 s) grows only when the instance fails again after being let
+ * back in without a successful response in between. Returns true when this call ejected it. */
+bool rt_instance_note_failure(struct rt_instance *inst, enum rt_fault fault, unsigned threshold,
+                              uint64_t now_ms);
+/* An active probe started at `started_ms` ended. A success lets an instance ejected for
+ * transport failures back in at once when the probe started after the ejection (its server is
+ * back); an instance ejected for timeouts stays out for its backoff (its babysitter may be fine
+ * while its requests hang). A failure takes the instance out of rotation until a probe passes. */
+void rt_instance_note_probe(struct rt_instance *inst, bool ok, uint64_t started_ms);
 
 /* Reference counting for transfers. */
 void rt_instance_ref(struct rt_instance *inst);

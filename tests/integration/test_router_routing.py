@@ -2,6 +2,7 @@
 model aggregation, JSON round trips, prompt_cache_key stickiness, per-model round-robin,
 errors and limits."""
 import collections
+import signal
 import threading
 import time
 import unittest
@@ -72,10 +73,58 @@ class RouterRouting(svclib.ProcTestCase):
                 self.assertEqual(body["model"], model)
                 self.assertIn(owner, body["choices"][0]["message"]["content"])
                 self.assertEqual(r.headers["x-infini-instance"], owner + "-server")
+        # A model no instance serves: 404 model_not_found, which OpenAI SDKs do not retry
+        # (they retry 503 twice, so a typo used to cost over a second).
         r = routerlib.chat(self.router.port, model="nope")
-        self.assertEqual(r.status, 503)
-        self.assertEqual(r.json()["error"]["message"],
-                         "No healthy services available for model 'nope'")
+        self.assertEqual(r.status, 404)
+        err = r.json()["error"]
+        self.assertEqual(err["code"], "model_not_found")
+        self.assertEqual(err["type"], "invalid_request_error")
+        self.assertIn("'nope'", err["message"])
+        self.assertIn("unknown-model", r.headers["x-infini-route"])
+        # No model while the fleet serves three: 400, not a random instance.
+        r = svclib.request(self.router.port, "POST", "/v1/chat/completions",
+                           body={"messages": [{"role": "user", "content": "hi"}]})
+        self.assertEqual(r.status, 400)
+        self.assertEqual(r.json()["error"]["code"], "missing_model")
+        # A known model whose instances are all down stays 503.
+        self.a.signal(signal.SIGSTOP)
+        try:
+            r = self.registry.post("/services/mock-a-server/heartbeat", {"status": "unhealthy"})
+            svclib.wait_until(
+                lambda: self.router.get("/health").json()["healthy_services"] == "1/2",
+                what="router sees mock-a unhealthy")
+            r = routerlib.chat(self.router.port, model="model-1")
+            self.assertEqual(r.status, 503)
+            self.assertEqual(r.json()["error"]["message"],
+                             "No healthy services available for model 'model-1'")
+        finally:
+            self.a.signal(signal.SIGCONT)
+
+    def test_model_by_id_and_request_ids(self):
+        r = self.router.get("/v1/models/model-1")
+        self.assertEqual(r.status, 200, r.text)
+        m = r.json()
+        self.assertEqual(m["id"], "model-1")
+        for key in ("object", "created", "owned_by"):
+            self.assertIn(key, m)
+        self.assertEqual(self.router.get("/v1/models/shared").json()["id"], "shared")
+        r = self.router.get("/v1/models/nope")
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.json()["error"]["code"], "model_not_found")
+        for m in self.router.get("/v1/models").json()["data"]:
+            for key in ("id", "object", "created", "owned_by"):
+                self.assertIn(key, m)
+        # X-Request-Id: the client's is kept, sent upstream and returned; else one is made.
+        r = routerlib.chat(self.router.port, model="model-1", headers={"X-Request-Id": "abc-123"})
+        self.assertEqual(r.headers["x-request-id"], "abc-123")
+        r1 = routerlib.chat(self.router.port, model="model-1")
+        r2 = routerlib.chat(self.router.port, model="model-1")
+        self.assertRegex(r1.headers["x-request-id"], r"^[0-9a-f]{32}$")
+        self.assertNotEqual(r1.headers["x-request-id"], r2.headers["x-request-id"])
+        log = self.router.log()
+        self.assertIn("request_id=abc-123", log)
+        self.assertIn("request_id=" + r1.headers["x-request-id"], log)
 
     def test_keys_stick_and_spread(self):
         owners = collections.defaultdict(set)
@@ -118,6 +167,27 @@ class RouterRouting(svclib.ProcTestCase):
         for _ in range(6):
             r = routerlib.chat(self.router.port, model="shared")
             self.assertEqual(r.headers["x-infini-instance"], "mock-a-server")
+        # Healthy again, then the record vanishes from the registry altogether (as after a
+        # registry restart without state): the router keeps it, and routes to it while its own
+        # probes pass, for the removal grace period.
+        self.registry.post("/services/mock-b-server/heartbeat", {"status": "running"})
+        svclib.wait_until(lambda: self.router.get("/health").json()["healthy_services"] == "2/2",
+                          what="router sees it healthy again")
+        self.assertEqual(self.registry.delete("/services/mock-b-server").status, 200)
+        svclib.wait_until(lambda: "mock-b-server" not in self.registry.get("/services").text,
+                          what="record gone from the registry")
+        syncs = routerlib.metric(self.router.port, "infini_router_registry_syncs_total")
+        svclib.wait_until(lambda: routerlib.metric(
+            self.router.port, "infini_router_registry_syncs_total") >= syncs + 3,
+            what="three registry polls without the record")
+        seen = set()
+        for _ in range(6):
+            r = routerlib.chat(self.router.port, model="shared")
+            self.assertEqual(r.status, 200)
+            seen.add(r.headers["x-infini-instance"])
+        self.assertEqual(seen, {"mock-a-server", "mock-b-server"})
+        self.assertIn("mock-b-server",
+                      [s["name"] for s in self.router.get("/services").json()["services"]])
 
 
 class RouterBoundedLoad(svclib.ProcTestCase):

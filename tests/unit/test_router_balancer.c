@@ -45,6 +45,7 @@ static struct rt_instance *add(struct rt_services *s, const char *name, int port
                                  .source = RT_SOURCE_REGISTRY};
     struct rt_instance *inst = rt_services_upsert(s, &d);
     cJSON_Delete(md);
+    inst->probe_ok = true; /* as if its first probe had passed */
     return inst;
 }
 
@@ -303,8 +304,8 @@ TEST(least_load_and_panic)
     ASSERT_STR_EQ(reason, "least-load");
     a->in_flight = b->in_flight = 0;
     /* Both ejected: better to try one than to fail fast. */
-    rt_instance_note_failure(a, 1, 1000);
-    rt_instance_note_failure(b, 1, 1000);
+    rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 1, 1000);
+    rt_instance_note_failure(b, RT_FAULT_TRANSPORT, 1, 1000);
     ASSERT_FALSE(rt_instance_is_eligible(a, 1000));
     struct rt_instance *x = pick(s, req("m", NULL), reason);
     ASSERT_NOT_NULL(x);

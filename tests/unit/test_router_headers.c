@@ -67,7 +67,8 @@ TEST(request_head_forwards_and_rewrites)
     struct buf out;
 
     buf_init(&out, 4096);
-    ASSERT_OK(rt_headers_build_request(&out, &r, "127.0.0.1", 8100));
+    struct rt_forward f = {.host = "127.0.0.1", .port = 8100};
+    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
     ASSERT_STR_EQ(buf_cstr(&out), "POST /v1/chat/completions?x=1 HTTP/1.1\r\n"
                                   "Host: 127.0.0.1:8100\r\n"
                                   "Content-Type: application/json\r\n"
@@ -85,16 +86,50 @@ TEST(request_head_for_get_and_ipv6)
     struct buf out;
 
     buf_init(&out, 4096);
-    ASSERT_OK(rt_headers_build_request(&out, &r, "::1", 9000));
+    struct rt_forward f = {.host = "::1", .port = 9000};
+    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
     ASSERT_STR_EQ(buf_cstr(&out), "GET /v1/models HTTP/1.1\r\nHost: [::1]:9000\r\n"
                                   "X-Forwarded-Proto: https\r\n"
                                   "X-Forwarded-For: 10.1.2.3\r\n\r\n");
     buf_free(&out);
     /* A head that does not fit is refused, not truncated. */
     buf_init(&out, 16);
-    ASSERT_EQ(rt_headers_build_request(&out, &r, "::1", 9000), SVC_ELIMIT);
+    ASSERT_EQ(rt_headers_build_request(&out, &r, &f), SVC_ELIMIT);
+    buf_free(&out);
+}
+
+TEST(request_id_and_authorization_are_replaced)
+{
+    struct http_header h[] = {
+        {S("Authorization"), S("Bearer client-key")},
+        {S("X-Request-Id"), S("from-client")},
+        {S("Accept"), S("*/*")},
+    };
+    struct http_request r = make_req(h, 3, "POST", HTTP_POST, "/v1/completions", "{}");
+    struct buf out;
+
+    /* --api-keys: the client's key was for the router; never passed on. */
+    buf_init(&out, 4096);
+    struct rt_forward f = {
+        .host = "h", .port = 1, .request_id = S("rid-1"), .drop_authorization = true};
+    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
+    ASSERT_STR_EQ(buf_cstr(&out), "POST /v1/completions HTTP/1.1\r\nHost: h:1\r\n"
+                                  "Accept: */*\r\n"
+                                  "X-Request-Id: rid-1\r\n"
+                                  "X-Forwarded-For: 10.1.2.3\r\n"
+                                  "X-Forwarded-Proto: http\r\n"
+                                  "Content-Length: 2\r\n\r\n");
+    buf_free(&out);
+    /* --upstream-api-key replaces it. */
+    buf_init(&out, 4096);
+    f.drop_authorization = false;
+    f.upstream_auth = "Authorization: Bearer server-key";
+    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
+    ASSERT_CONTAINS(buf_cstr(&out), "Authorization: Bearer server-key\r\n");
+    ASSERT_TRUE(strstr(buf_cstr(&out), "client-key") == NULL);
+    ASSERT_TRUE(strstr(buf_cstr(&out), "from-client") == NULL);
     buf_free(&out);
 }
 
 HARNESS_MAIN(CASE(hop_by_hop_headers_are_dropped), CASE(request_head_forwards_and_rewrites),
-             CASE(request_head_for_get_and_ipv6))
+             CASE(request_head_for_get_and_ipv6), CASE(request_id_and_authorization_are_replaced))

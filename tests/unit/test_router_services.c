@@ -40,6 +40,7 @@ static struct rt_instance *upsert(struct rt_services *s, const char *name, const
                                  .source = RT_SOURCE_REGISTRY};
     struct rt_instance *inst = rt_services_upsert(s, &d);
     cJSON_Delete(md);
+    inst->probe_ok = true; /* as if its first probe had passed */
     return inst;
 }
 
@@ -85,21 +86,87 @@ TEST(ejection_backoff_doubles_and_success_clears)
     struct rt_services *s = table();
     struct rt_instance *a = upsert(s, "a", "{\"type\":\"openai-api\"}");
 
-    ASSERT_FALSE(rt_instance_note_failure(a, 3, 0));
-    ASSERT_FALSE(rt_instance_note_failure(a, 3, 0));
-    ASSERT_TRUE(rt_instance_note_failure(a, 3, 0));
+    ASSERT_FALSE(rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 0));
+    ASSERT_FALSE(rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 0));
+    ASSERT_TRUE(rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 0));
     ASSERT_EQ(a->ejected_until_ms, 1000);
     ASSERT_FALSE(rt_instance_is_eligible(a, 999));
     ASSERT_TRUE(rt_instance_is_eligible(a, 1000)); /* half-open after the backoff */
-    ASSERT_TRUE(rt_instance_note_failure(a, 3, 1000));
-    ASSERT_EQ(a->ejected_until_ms, 3000); /* doubled */
+    ASSERT_TRUE(rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 1000));
+    ASSERT_EQ(a->ejected_until_ms, 3000); /* doubled: it failed again without a success */
     for (int i = 0; i < 10; i++)
-        rt_instance_note_failure(a, 3, 10000);
-    ASSERT_EQ(a->ejected_until_ms, 10000 + 60000); /* capped */
+        rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 3000 + 60000 * (uint64_t)i);
+    ASSERT_EQ(a->ejected_until_ms, 3000 + 9 * 60000 + 60000); /* capped */
     rt_instance_note_success(a);
     ASSERT_EQ(a->ejected_until_ms, 0);
     ASSERT_EQ(a->consecutive_failures, 0);
+    ASSERT_EQ(a->ejections, 0);
     ASSERT_TRUE(rt_instance_is_eligible(a, 10000));
+    done(s);
+}
+
+TEST(one_incident_is_one_ejection)
+{
+    struct rt_services *s = table();
+    struct rt_instance *a = upsert(s, "a", "{\"type\":\"openai-api\"}");
+
+    /* Ten streams die with their server: one ejection, the first backoff. */
+    for (int i = 0; i < 10; i++)
+        rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 3, 100);
+    ASSERT_EQ(a->ejections_total, 1);
+    ASSERT_EQ(a->ejected_until_ms, 1100);
+    ASSERT_EQ(a->errors, 10);
+    done(s);
+}
+
+TEST(probe_after_a_transport_ejection_readmits)
+{
+    struct rt_services *s = table();
+    struct rt_instance *a = upsert(s, "a", "{\"type\":\"openai-api\"}");
+
+    ASSERT_TRUE(rt_instance_note_failure(a, RT_FAULT_TRANSPORT, 1, 5000));
+    /* A probe that started before the ejection says nothing about the server now. */
+    rt_instance_note_probe(a, true, 4900);
+    ASSERT_FALSE(rt_instance_is_eligible(a, 5100));
+    /* The server is back: the first probe after the ejection lets it in at once. */
+    rt_instance_note_probe(a, true, 5200);
+    ASSERT_TRUE(rt_instance_is_eligible(a, 5300));
+    /* A failed probe takes it out of rotation. */
+    rt_instance_note_probe(a, false, 5400);
+    ASSERT_FALSE(rt_instance_is_eligible(a, 5500));
+    done(s);
+}
+
+TEST(probe_never_readmits_an_instance_whose_requests_time_out)
+{
+    struct rt_services *s = table();
+    struct rt_instance *a = upsert(s, "a", "{\"type\":\"openai-api\"}");
+
+    /* One timeout is enough: the server hangs. */
+    ASSERT_TRUE(rt_instance_note_failure(a, RT_FAULT_TIMEOUT, 3, 1000));
+    rt_instance_note_probe(a, true, 1500); /* its babysitter still says fine */
+    ASSERT_FALSE(rt_instance_is_eligible(a, 1600));
+    ASSERT_TRUE(rt_instance_is_eligible(a, 2000)); /* after the backoff, a trial */
+    done(s);
+}
+
+TEST(new_registry_instances_wait_for_their_probe)
+{
+    struct rt_services *s = table();
+    const char *meta = "{\"type\":\"openai-api\"}";
+    cJSON *md = json_parse(meta, strlen(meta), NULL);
+    struct rt_instance_desc d = {.name = "evil",
+                                 .host = "h",
+                                 .port = 1,
+                                 .metadata = md,
+                                 .registry_healthy = true,
+                                 .source = RT_SOURCE_REGISTRY};
+    struct rt_instance *e = rt_services_upsert(s, &d);
+
+    ASSERT_FALSE(rt_instance_is_eligible(e, 0));
+    rt_instance_note_probe(e, true, 0);
+    ASSERT_TRUE(rt_instance_is_eligible(e, 0));
+    cJSON_Delete(md);
     done(s);
 }
 
@@ -177,11 +244,15 @@ TEST(discovery_applies_registry_answers)
     ASSERT_NULL(rt_services_find(rt.services, "x")); /* babysitter self-record */
     ASSERT_FALSE(rt_services_find(rt.services, "y-server")->registry_healthy);
     ASSERT_TRUE(rt_services_find(rt.services, "y-server")->is_static);
-    /* Both vanish: kept during the grace period but out of rotation. */
+    /* Both vanish (a registry restarted without its state): kept during the grace period, and
+     * x-server keeps routing while its probes pass. */
+    struct rt_instance *x = rt_services_find(rt.services, "x-server");
+    rt_instance_note_probe(x, true, 0);
     const char *empty = "{\"services\":[],\"total\":0}";
     ASSERT_EQ(rt_discovery_apply(&rt, empty, strlen(empty)), 0);
-    ASSERT_NOT_NULL(rt_services_find(rt.services, "x-server"));
-    ASSERT_FALSE(rt_services_find(rt.services, "x-server")->registry_healthy);
+    ASSERT_TRUE(rt_services_find(rt.services, "x-server") == x);
+    ASSERT_TRUE(x->registry_healthy);
+    ASSERT_TRUE(rt_instance_is_eligible(x, uv_now(&loop)));
     /* Grace over: the static one stays. */
     cfg.removal_grace = 0;
     ASSERT_EQ(rt_discovery_apply(&rt, empty, strlen(empty)), 0);
@@ -195,5 +266,8 @@ TEST(discovery_applies_registry_answers)
 
 HARNESS_MAIN(CASE(upsert_detects_routing_changes_only),
              CASE(removed_instance_lives_while_referenced),
-             CASE(ejection_backoff_doubles_and_success_clears), CASE(engine_load_used_while_fresh),
+             CASE(ejection_backoff_doubles_and_success_clears), CASE(one_incident_is_one_ejection),
+             CASE(probe_after_a_transport_ejection_readmits),
+             CASE(probe_never_readmits_an_instance_whose_requests_time_out),
+             CASE(new_registry_instances_wait_for_their_probe), CASE(engine_load_used_while_fresh),
              CASE(static_file_shapes_and_errors), CASE(discovery_applies_registry_answers))
