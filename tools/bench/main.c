@@ -12,8 +12,10 @@ static void usage(FILE *out)
                  "Commands:\n"
                  "  gen       write a synthetic JSONL dataset (shared-prefix, multi-prefix, "
                  "conversations)\n"
-                 "  serve     send a dataset to a server; report TTFT, TPOT, ITL, E2E, throughput "
-                 "and cache hits\n"
+                 "            or a Mooncake-format trace (trace)\n"
+                 "  serve     send a dataset (or replay a trace) to a server; report TTFT, TPOT, "
+                 "ITL, E2E,\n"
+                 "            throughput and cache hits\n"
                  "  compare   compare result files side by side (and chart them with gnuplot)\n\n"
                  "Run `infini-bench <command> --help` for the options of a command.\n");
 }
