@@ -26,19 +26,23 @@ class RouterStreaming(svclib.ProcTestCase):
                                     prefill_tok_per_s=1e9, max_batch=64)
         router = routerlib.start_router(self, static=routerlib.static_file(self, [mock]))
         before = routerlib.rss_kb(router.pid)
-        # 65,536 tokens of SSE (~10 MB) that the client does not read for a while; a 128 KiB
-        # receive buffer keeps the kernel from absorbing it, so the router must pause.
-        s = routerlib.StreamReader(router.port,
-                                   routerlib.chat_body(stream=True, max_tokens=65536),
-                                   rcvbuf=128 * 1024)
-        s.read_until(b"data:")
+        # Four streams of 65,536 tokens of SSE (~10 MB each, ~40 MB together) that the clients do
+        # not read for a while; a 128 KiB receive buffer keeps the kernel from absorbing them, so
+        # the router must pause the instance. Paused, it holds about its write high-water mark
+        # (1 MiB) per stream; a router that buffered would grow by the whole 40 MB.
+        streams = [routerlib.StreamReader(router.port,
+                                          routerlib.chat_body(stream=True, max_tokens=65536),
+                                          rcvbuf=128 * 1024) for _ in range(4)]
+        for s in streams:
+            s.read_until(b"data:")
         time.sleep(2.0)
         during = routerlib.rss_kb(router.pid)
-        self.assertLess(during - before, 16 * 1024, "router buffered the stream")
-        body = s.read_all(timeout=60)
-        s.close()
-        self.assertIn(b"data: [DONE]", body)
-        self.assertGreater(len(body), 5 * 1024 * 1024)
+        self.assertLess(during - before, 12 * 1024, "router buffered the streams")
+        for s in streams:
+            body = s.read_all(timeout=60)
+            s.close()
+            self.assertIn(b"data: [DONE]", body)
+            self.assertGreater(len(body), 5 * 1024 * 1024)
 
     def test_sigterm_drains_in_flight_streams(self):
         mock = routerlib.start_mock(self, "mock", decode_ms_per_token=100)

@@ -6,8 +6,7 @@
 
 #include "harness.h"
 
-static struct slice S(const char *s)
-{
+static struct slice S(const char *s) {
     return (struct slice){s, s != NULL ? strlen(s) : 0};
 }
 
@@ -69,6 +68,6 @@ TEST(header_is_built_once)
     ASSERT_NULL(bearer_header_new(NULL));
 }
 
-HARNESS_MAIN(CASE(parse_scheme_any_case_and_trims), CASE(parse_rejects_other_schemes_and_empty_tokens),
-             CASE(matches_any_entry_of_a_list), CASE(authorized_combines_parse_and_match),
-             CASE(header_is_built_once))
+HARNESS_MAIN(CASE(parse_scheme_any_case_and_trims),
+             CASE(parse_rejects_other_schemes_and_empty_tokens), CASE(matches_any_entry_of_a_list),
+             CASE(authorized_combines_parse_and_match), CASE(header_is_built_once))

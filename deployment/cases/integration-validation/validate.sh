@@ -11,7 +11,8 @@
 #   the model and, when the instance is infini-mock, its mock service ("Hello from
 #   mock-service-a (model: model-1)");
 #   4 requests for model-1 reach both A and C, 4 for model-2 both B and D (round-robin);
-#   a model nobody serves gets 503.
+#   a model nobody serves gets 404 model_not_found (the reference's router answered 503, which
+#   OpenAI SDKs retry; ours says what is wrong).
 #
 # Usage: validate.sh [SERVER1_IP]   (default 127.0.0.1: where the registry and the router are)
 # Env: REGISTRY_PORT (18000) ROUTER_PORT (8000)
@@ -136,11 +137,11 @@ balanced() {
     grep -qx "babysitter-$2-server" "$TMP/seen" && grep -qx "babysitter-$3-server" "$TMP/seen"
 }
 
-unknown_model_503() {
+unknown_model_404() {
     local code
     code=$(chat model-3)
     DETAIL="HTTP $code: $(head -c 200 "$TMP/body")"
-    [ "$code" = 503 ]
+    [ "$code" = 404 ] && grep -q '"code":"model_not_found"' "$TMP/body"
 }
 
 main() {
@@ -165,7 +166,7 @@ main() {
     echo "[load balancing]"
     check "4 requests for model-1 reach babysitter-a and babysitter-c" balanced model-1 a c
     check "4 requests for model-2 reach babysitter-b and babysitter-d" balanced model-2 b d
-    check "a model nobody serves gets 503" unknown_model_503
+    check "a model nobody serves gets 404 model_not_found" unknown_model_404
 
     printf 'Summary: %d passed, %d failed\n' "$PASSED" "$FAILED"
     [ "$FAILED" -eq 0 ]
