@@ -172,7 +172,7 @@ static void error_kind(int status, const char **type, const char **code)
 }
 
 void http_status_error_body(struct buf *out, int status, const char *type, const char *code,
-                           const char *message)
+                            const char *message)
 {
     const char *dtype, *dcode;
 
