@@ -21,6 +21,8 @@
 #   CONFIG_DIR         [/app/config, else the cache-routing case's config/ in a checkout]
 #   INFINI_BIN_DIR     where the binaries are (a build tree or a flat directory) [PATH]
 #   REGISTRY_STATE_FILE  registry --state-file [none]
+#   INFINI_REGISTRY_TOKEN  the registry's --auth-token (its environment form, out of `ps`) and
+#                      the bearer token babysitters and router send [none: writes are open]
 #   REGISTRY_ARGS, ROUTER_ARGS, BABYSITTER_ARGS  more flags, split on spaces
 #                      [ROUTER_ARGS: --registry-sync-interval 1 --health-interval 2]
 #   READY_TIMEOUT      seconds each component may take to become ready     [600]

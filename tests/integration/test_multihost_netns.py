@@ -6,7 +6,8 @@ process reaches every host. Each host is started by deployment/docker/entrypoint
 LAUNCH_COMPONENTS, REGISTRY_URL and BABYSITTER_HOST, exactly as the containers are, using the
 case's own mock configs and default ports (each namespace has its own ports). Then the case's
 validate.sh runs against the control address and must pass, the records must carry the workers'
-addresses, and SIGTERM to each entrypoint must stop its host cleanly (workers deregister).
+addresses, registry writes must need the token every host shares (as compose.yml passes it), and
+SIGTERM to each entrypoint must stop its host cleanly (workers deregister).
 
 Needs root and `ip netns`; skipped otherwise. Names are unique per run (suffixed with this
 process's PID) and the /24 is one no interface or route uses. Processes are stopped by PID, and
@@ -26,6 +27,7 @@ REGISTRY_PORT = 18000
 ROUTER_PORT = 8000
 MASTER_PORT = 8100
 SLAVE_PORT = 8200
+TOKEN = "netns-test-token-%d" % os.getpid()
 
 
 class NetSetupError(Exception):
@@ -119,7 +121,8 @@ class MultiHostNetnsTest(svclib.ProcTestCase):
         ns, address = self.hosts[role]
         full = {"INFINI_BIN_DIR": svclib.BIN_DIR, "LAUNCH_COMPONENTS": components,
                 "REGISTRY_PORT": str(REGISTRY_PORT), "ROUTER_PORT": str(ROUTER_PORT),
-                "READY_TIMEOUT": "30", "STOP_TIMEOUT": "15"}
+                "READY_TIMEOUT": "30", "STOP_TIMEOUT": "15",
+                "INFINI_REGISTRY_TOKEN": TOKEN}  # as compose.yml passes it to every host
         full.update(env)
         argv = ["ip", "netns", "exec", ns, ENTRYPOINT]
         host = self.start(role, argv, env=full, want_port=False)
@@ -158,6 +161,10 @@ class MultiHostNetnsTest(svclib.ProcTestCase):
         svclib.wait_until(lambda: self.router_healthy(control), 20, interval=0.2,
                           what="the router to route to both workers")
 
+        # Writes need the shared token.
+        r = svclib.request(REGISTRY_PORT, "DELETE", "/services/master-9g_8b_thinking",
+                           host=control)
+        self.assertEqual(r.status, 401)
         recs = self.records(control)
         for name, address, port in (("master-9g_8b_thinking", w1, MASTER_PORT),
                                     ("slave-9g_8b_thinking", w2, SLAVE_PORT)):
