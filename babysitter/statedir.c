@@ -26,10 +26,26 @@ struct bs_statedir {
     int lock_fd;
 };
 
+/* The network namespace's inode ("net:[4026531840]" -> 4026531840), 0 when unknown. A port
+ * names a server only within its network namespace: babysitters in two namespaces (containers
+ * sharing /tmp, the netns tests) may run the same name on the same port. */
+static unsigned long long netns_id(void)
+{
+    char link[64];
+    ssize_t n = readlink("/proc/self/ns/net", link, sizeof(link) - 1);
+
+    if (n <= 0)
+        return 0;
+    link[n] = '\0';
+    const char *p = strchr(link, '[');
+    return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+}
+
 char *bs_statedir_default(const char *name, int port)
 {
     const char *xdg = getenv("XDG_RUNTIME_DIR");
     char safe[128], out[4096];
+    unsigned long long net = netns_id();
     size_t n = 0;
 
     for (; name[n] != '\0' && n + 1 < sizeof(safe); n++) {
@@ -40,10 +56,10 @@ char *bs_statedir_default(const char *name, int port)
     }
     safe[n] = '\0';
     if (xdg != NULL && xdg[0] == '/')
-        snprintf(out, sizeof(out), "%s/infini-babysitter/%s-%d", xdg, safe, port);
+        snprintf(out, sizeof(out), "%s/infini-babysitter/%s-%d-%llu", xdg, safe, port, net);
     else
-        snprintf(out, sizeof(out), "/tmp/infini-babysitter-%u/%s-%d", (unsigned)getuid(), safe,
-                 port);
+        snprintf(out, sizeof(out), "/tmp/infini-babysitter-%u/%s-%d-%llu", (unsigned)getuid(), safe,
+                 port, net);
     return xstrdup(out);
 }
 

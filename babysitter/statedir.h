@@ -14,10 +14,11 @@
 struct err_msg;
 struct bs_statedir;
 
-/* The default directory for a babysitter `name` whose model server listens on `port`:
- * $XDG_RUNTIME_DIR/infini-babysitter/<name>-<port> when XDG_RUNTIME_DIR is an absolute path,
- * else /tmp/infini-babysitter-<uid>/<name>-<port>; characters of `name` other than
- * [A-Za-z0-9._-] become '_'. Caller frees. Pure apart from getenv/getuid. */
+/* The default directory for a babysitter `name` whose model server listens on `port` in the
+ * current network namespace (inode N of /proc/self/ns/net):
+ * $XDG_RUNTIME_DIR/infini-babysitter/<name>-<port>-<N> when XDG_RUNTIME_DIR is an absolute
+ * path, else /tmp/infini-babysitter-<uid>/<name>-<port>-<N>; characters of `name` other than
+ * [A-Za-z0-9._-] become '_'. Caller frees. */
 char *bs_statedir_default(const char *name, int port);
 
 /* Creates `path` (and its parent, both 0700, when missing), checks that it is a directory owned
