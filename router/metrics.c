@@ -231,6 +231,64 @@ static void write_instances(const struct rt_router *rt, struct buf *out)
     buf_free(&l);
 }
 
+/* Routable instances per model, and how many of them can take requests now: the "no healthy
+ * instance for a model" alert needs the model, which the per-instance series do not carry. */
+struct model_count {
+    const char *model; /* borrowed from an instance */
+    double total, healthy;
+};
+
+static int cmp_model_count(const void *a, const void *b)
+{
+    return strcmp(((const struct model_count *)a)->model, ((const struct model_count *)b)->model);
+}
+
+static void write_models(const struct rt_router *rt, struct buf *out)
+{
+    size_t n, nm = 0, cap = 0;
+    struct rt_instance *const *all = rt_services_all(rt->services, &n);
+    uint64_t now = uv_now(rt->loop);
+    struct model_count *mc = NULL;
+    struct buf l;
+
+    for (size_t i = 0; i < n; i++) {
+        bool healthy = rt_instance_is_eligible(all[i], now);
+        for (size_t j = 0; all[i]->routable && j < all[i]->nmodels; j++) {
+            size_t k = 0;
+            while (k < nm && strcmp(mc[k].model, all[i]->models[j]) != 0)
+                k++;
+            if (k == nm) {
+                if (nm == cap) {
+                    cap = cap ? cap * 2 : 16;
+                    mc = xrealloc(mc, cap * sizeof(*mc));
+                }
+                mc[nm++] = (struct model_count){all[i]->models[j], 0, 0};
+            }
+            mc[k].total++;
+            mc[k].healthy += healthy;
+        }
+    }
+    if (nm > 0)
+        qsort(mc, nm, sizeof(*mc), cmp_model_count);
+    buf_init(&l, 4096);
+    prom_family(out, "infini_router_model_instances", "gauge",
+                "Routable instances serving the model.");
+    for (size_t k = 0; k < nm; k++) {
+        buf_reset(&l);
+        prom_label(&l, "model", mc[k].model);
+        prom_sample(out, "infini_router_model_instances", l.data, mc[k].total);
+    }
+    prom_family(out, "infini_router_model_healthy_instances", "gauge",
+                "Instances serving the model that can take requests (probe ok, not ejected).");
+    for (size_t k = 0; k < nm; k++) {
+        buf_reset(&l);
+        prom_label(&l, "model", mc[k].model);
+        prom_sample(out, "infini_router_model_healthy_instances", l.data, mc[k].healthy);
+    }
+    buf_free(&l);
+    free(mc);
+}
+
 /* One gauge or counter sample per instance, read through `get`. */
 static void per_instance(struct buf *out, struct rt_instance *const *all, size_t n,
                          const char *name, const char *type, const char *help,
@@ -384,6 +442,7 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
     prom_family(out, "infini_router_in_flight", "gauge", "Proxied requests in progress.");
     prom_sample(out, "infini_router_in_flight", NULL, rt->in_flight);
     write_instances(rt, out);
+    write_models(rt, out);
     rt_kv_events_write_metrics(rt->kv_events, out);
     write_cache_aware(rt, out);
 }
