@@ -9,7 +9,8 @@
 # per prefix, key-or-rr) and cache-aware (no key, --policy cache-aware: the router finds the
 # prefix itself) on two instances (start-master.sh).
 # It prints the comparison (TTFT, throughput, prefix-cache hit rate, requests per instance),
-# writes the chart when gnuplot is there, and stops everything, also on error or Ctrl-C.
+# writes the chart when gnuplot is there, and stops everything, also on error or Ctrl-C. Last it
+# prints where the chart, the Grafana dashboard and the Prometheus scrape config are.
 # It ends by checking the claims: cache-routing's and cache-aware's mean TTFT <= 0.5 x
 # round-robin's (exit 1 if not), and prints cache-aware (no key) against cache-routing (keys).
 #
@@ -152,6 +153,18 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
+# where: what the demo leaves behind, and how to watch a deployment of the case live.
+where() {
+    if [ -f "$CHART" ]; then
+        printf 'chart: %s\n' "$CHART"
+    else
+        printf 'chart: none (gnuplot missing); results: %s\n' "$RESULT_DIR"
+    fi
+    printf 'dashboard: %s (import into Grafana)\n' "$ROOT/deployment/observability/grafana-dashboard.json"
+    printf 'scrape config: %s (Prometheus; with rules.yml and targets/ for this case on its default ports)\n' \
+        "$ROOT/deployment/observability/prometheus.yml"
+}
+
 main() {
     mkdir -p "$LOG_DIR" "$RESULT_DIR"
     trap cleanup EXIT
@@ -192,6 +205,7 @@ main() {
     local rc=0
     check_claim || rc=1
     printf '\ndemo finished in %ss (everything stopped; logs %s)\n' "$(elapsed)" "$LOG_DIR"
+    where
     return "$rc"
 }
 
