@@ -1,6 +1,8 @@
 /* Estimated-TTFT choice. Depends on router/services, router/prefix_index, common/hash. */
 #include "cache_aware.h"
 
+#include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -16,6 +18,8 @@
 /* Seconds one in-flight request adds to an estimate: nothing next to a prefill, it only makes
  * the less busy of two otherwise equal instances win. */
 #define IN_FLIGHT_COST_S 1e-4
+/* Seconds over which an unrefreshed extra wait fades by a factor e. */
+#define EXTRA_WAIT_FADE_S 2.0
 
 double rt_cache_aware_uncached(const struct rt_ca_params *p, size_t text_bytes, uint32_t depth)
 {
@@ -41,6 +45,11 @@ double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_c
         if (inst->engine.kv_usage > 0.9)
             est += (inst->engine.kv_usage - 0.9) * 10.0 * uncached_tokens / rate;
     }
+    /* The wait the instance's recent first tokens took beyond their prefill (batch slots, other
+     * routers): it fades once the instance has not been measured for a while, so an instance
+     * passed over for it gets traffic again. */
+    if (inst->extra_wait_s > 0 && now_s >= inst->extra_wait_at)
+        est += inst->extra_wait_s * exp(-(now_s - inst->extra_wait_at) / EXTRA_WAIT_FADE_S);
     return est + IN_FLIGHT_COST_S * inst->in_flight;
 }
 
@@ -138,10 +147,23 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
      * would do for it. Placing a prefix on a second instance costs that instance cache space
      * and a miss, so a near tie must not move it. */
     size_t pref = n;
+    bool hot = r->share * (double)n > 1.0;
     if (max_depth > 0) {
+        /* Among the instances holding about the longest prefix (a block or an eighth of it short,
+         * e.g. a tail evicted from one copy): for a prefix taking more than one instance's share
+         * of the traffic (hot), the least busy copy, so its copies share its load; for any
+         * other, the prompt's rendezvous owner among them, one stable home, so that a copy made
+         * under load is left to age out once the load is gone. */
+        uint32_t near = max_depth / 8 > 1 ? max_depth / 8 : 1;
+        uint64_t pref_score = 0;
         for (size_t i = 0; i < n; i++) {
-            if (depth[i] == max_depth && (pref == n || est[i] < est[pref]))
+            if (depth[i] + near < max_depth || depth[i] == 0)
+                continue;
+            uint64_t sc = score(cands[i], owner_key);
+            if (pref == n || (hot ? est[i] < est[pref] : sc > pref_score)) {
                 pref = i;
+                pref_score = sc;
+            }
         }
     } else if (session < n) {
         pref = session;
@@ -150,10 +172,12 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     }
     size_t choice = best;
     if (pref != best) {
+        /* "Clearly worse" is measured in the prompt's whole prefill on the best instance: what
+         * a miss costs, whether or not the best holds the prefix too. */
         const struct rt_instance *b = cands[best];
         double rate = b->prefill_rate > 0 ? b->prefill_rate : p->default_rate;
-        double own = rt_cache_aware_uncached(p, r->text_bytes, depth[best]) / rate;
-        if (est[pref] <= est[best] + p->cold_slack * own + TIE_S)
+        double whole = rt_cache_aware_uncached(p, r->text_bytes, 0) / rate;
+        if (est[pref] <= est[best] + p->cold_slack * whole + TIE_S)
             choice = pref;
     }
 

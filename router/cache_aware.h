@@ -44,6 +44,7 @@ struct rt_ca_request {
     uint64_t session_key;      /* the session, when has_session */
     uint64_t session_instance; /* name hash of the instance it last went to, 0 = none */
     double now_s;              /* wall clock, for engine-load freshness */
+    double share; /* this prefix's share of its model's recent requests (router/demand) */
 };
 
 struct rt_ca_choice {

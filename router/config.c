@@ -7,15 +7,12 @@
 #include "cli.h"
 #include "err.h"
 
-#define OPT(n, t, f, d, e, h, lo, hi)                                                              \
-    {                                                                                              \
-        n, t, offsetof(struct rt_config, f), d, e, h, lo, hi                                       \
-    }
+#define OPT(n, t, f, d, e, h, lo, hi) CLI_OPT(n, t, offsetof(struct rt_config, f), d, e, h, lo, hi)
 
 static const struct cli_opt rt_options[] = {
     OPT("router-port|port", CLI_INT, port, "8000", NULL, "listen port (0 = any)", 0, 65535),
-    OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "listen address", 0, 0),
-    OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound port to this file", 0, 0),
+    CLI_OPT_BIND(struct rt_config),
+    CLI_OPT_PORT_FILE(struct rt_config),
     OPT("registry-url", CLI_STR, registry_url, NULL, "INFINI_REGISTRY_URL",
         "registry to discover instances from", 0, 0),
     OPT("static-services", CLI_STR, static_services, NULL, NULL, "JSON file of static instances", 0,
@@ -101,9 +98,9 @@ static const struct cli_opt rt_options[] = {
         "memory cap of the KV event token-block index", 65536, 2147483647),
     OPT("kv-replay-timeout", CLI_DOUBLE, kv_replay_timeout, "2", NULL,
         "seconds a KV event replay may take before the instance's index is emptied", 0.01, 600),
-    OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error|warn|info|debug", 0, 0),
-    OPT("access-log", CLI_STR, access_log, "-", NULL, "access log path, - (stdout) or off", 0, 0),
-    {NULL, 0, 0, NULL, NULL, NULL, 0, 0},
+    CLI_OPT_LOG_LEVEL(struct rt_config),
+    CLI_OPT_ACCESS_LOG(struct rt_config, "-"),
+    CLI_OPT_END,
 };
 
 int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg *err)

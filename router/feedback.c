@@ -11,6 +11,7 @@
 
 #include "balancer.h"
 #include "config.h"
+#include "demand.h"
 #include "hash.h"
 #include "http_request.h"
 #include "model_extract.h"
@@ -25,8 +26,8 @@
 #define DEFAULT_BYTES_PER_TOKEN 4.0
 #define SESSION_SEED            UINT64_C(0x73657373696f6e)
 /* Moving-average weights: new samples count this much. */
-#define RATE_ALPHA 0.2
-#define BPT_ALPHA  0.1
+#define RATE_DOWN 0.02
+#define BPT_ALPHA 0.1
 /* Prefill samples below this many tokens measure latency, not throughput: skipped. */
 #define RATE_MIN_TOKENS 256.0
 #define RATE_MIN_S      0.001
@@ -92,6 +93,10 @@ void rt_feedback_init(struct rt_feedback *fb, struct rt_router *rt, const struct
         .head = info.head,
         .now_s = wallclock_now(),
     };
+    size_t aff = fb->ca.affinity_blocks < n ? fb->ca.affinity_blocks : n;
+    uint64_t seed = rt_prefix_seed(ex->has_model ? ex->model : NULL, ex->model_len);
+    fb->car.share =
+        rt_demand_note(rt->demand, aff > 0 ? fb->blocks[aff - 1] : info.head, seed, fb->car.now_s);
     fb->car.session_key = session_key(rt, req, ex, &fb->car.has_session);
     if (fb->car.has_session && rt->sessions != NULL)
         rt_sessions_get(rt->sessions, fb->car.session_key, fb->car.now_s,
@@ -133,6 +138,7 @@ void rt_feedback_sent(struct rt_feedback *fb, struct rt_router *rt, struct rt_in
     fb->depth = pick->depth;
     fb->pending_tokens = pick->uncached_tokens;
     fb->pending_before = inst->pending_prefill;
+    fb->rate_at_send = inst->prefill_rate > 0 ? inst->prefill_rate : fb->ca.default_rate;
     inst->pending_prefill += fb->pending_tokens;
     inst->pending_requests++;
     fb->pending = true;
@@ -224,10 +230,28 @@ static void learn_rate(struct rt_feedback *fb)
     double seconds = (double)(fb->first_ns - fb->send_ns) / 1e9;
     if (tokens < RATE_MIN_TOKENS || seconds < RATE_MIN_S)
         return;
+    /* What the estimate did not foresee (a wait for a batch slot, other routers' traffic): a
+     * per-instance wait that decays while the instance is not measured (cache_aware). */
+    double predicted = tokens / fb->rate_at_send;
+    double wait = seconds > predicted ? seconds - predicted : 0;
+    inst->extra_wait_s = inst->rate_samples == 0 ? wait : 0.7 * inst->extra_wait_s + 0.3 * wait;
+    inst->extra_wait_at = wallclock_now();
+    /* Rate samples only from requests whose own prefill is most of what preceded their first
+     * token: the others' pending tokens are estimates, and a wrong one skews the sample. Waits
+     * only ever make a sample slower than the prefill itself, so the rate follows the upper
+     * envelope of the samples: up quickly (a quarter at a time at most), down slowly. */
+    if (fb->pending_before > own) {
+        inst->rate_samples += inst->rate_samples == 0 ? 0 : 1;
+        return;
+    }
     double sample = tokens / seconds;
-    inst->prefill_rate = inst->rate_samples == 0
-                             ? sample
-                             : (1 - RATE_ALPHA) * inst->prefill_rate + RATE_ALPHA * sample;
+    if (inst->prefill_rate <= 0)
+        inst->prefill_rate = sample;
+    else if (sample > inst->prefill_rate)
+        inst->prefill_rate =
+            fmin(0.5 * inst->prefill_rate + 0.5 * sample, 1.25 * inst->prefill_rate);
+    else
+        inst->prefill_rate = (1 - RATE_DOWN) * inst->prefill_rate + RATE_DOWN * sample;
     inst->rate_samples++;
 }
 

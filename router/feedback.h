@@ -44,6 +44,7 @@ struct rt_feedback {
     bool pending;             /* pending_tokens counted on inst */
     double pending_tokens;
     double pending_before; /* the instance's pending prefill when this was sent */
+    double rate_at_send;   /* the prefill rate the estimate used */
     uint32_t depth;        /* blocks the index said inst held */
     uint64_t send_ns, first_ns;
     struct rt_usage_scan usage;

@@ -7,6 +7,7 @@
 #include "bearer.h"
 #include "config.h"
 #include "daemon.h"
+#include "demand.h"
 #include "discovery.h"
 #include "err.h"
 #include "handlers.h"
@@ -52,6 +53,8 @@ static void on_cleanup(void *ud)
     rt->prefix = NULL;
     rt_sessions_free(rt->sessions);
     rt->sessions = NULL;
+    rt_demand_free(rt->demand);
+    rt->demand = NULL;
     http_fetch_free(rt->registry_fetch);
     rt->registry_fetch = NULL;
     http_fetch_free(rt->probe_fetch);
@@ -87,6 +90,7 @@ int main(int argc, char **argv)
     if (cfg.policy == RT_POLICY_CACHE_AWARE) {
         rt.prefix = rt_prefix_index_new((size_t)cfg.prefix_index_max_bytes);
         rt.sessions = rt_sessions_new((size_t)cfg.session_max);
+        rt.demand = rt_demand_new(4096);
         rt_services_use_prefix_index(rt.services, rt.prefix, (size_t)cfg.prefix_capacity_blocks);
     }
     rt.metrics = rt_metrics_new();

@@ -12,6 +12,7 @@ struct rt_config;
 struct rt_prefix_index;
 struct rt_services;
 struct rt_sessions;
+struct rt_demand;
 struct rt_metrics;
 struct rt_discovery;
 struct rt_health;
@@ -32,6 +33,7 @@ struct rt_router {
     struct rt_kv_events *kv_events; /* KV event subscriptions; NULL with --kv-events off */
     struct rt_prefix_index *prefix; /* cache-aware policy only, else NULL */
     struct rt_sessions *sessions;   /* cache-aware policy only, else NULL */
+    struct rt_demand *demand;       /* cache-aware policy only, else NULL */
     unsigned in_flight;             /* proxied requests in progress */
     char *upstream_auth;            /* "Authorization: Bearer <--upstream-api-key>" or NULL */
     uint64_t request_ids;           /* X-Request-Id generator: a counter ... */

@@ -81,6 +81,8 @@ struct rt_instance {
     unsigned pending_requests;
     double prefill_rate;  /* tokens/s learned from streamed requests; 0 = not measured yet */
     double mean_uncached; /* tokens a request prefills here, moving average */
+    double extra_wait_s;  /* time to first token beyond the prefill estimate, moving average */
+    double extra_wait_at; /* wall clock of its last sample */
     uint64_t rate_samples;
     uint64_t predicted_cached;  /* tokens the index promised, for requests with usage back */
     uint64_t actual_cached;     /* tokens the engine reported cached for the same requests */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "demand.h"
 #include "harness.h"
 #include "hash.h"
 #include "prefix_index.h"
@@ -106,15 +107,23 @@ TEST(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill)
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
     ASSERT_STR_EQ(ch.reason, "spill");
     ASSERT_EQ(ch.best_depth, 40);
-    /* Both hold it now: the one with the shorter queue wins; idle, the tie is broken the same way
-     * every time (the prefix comes back to one instance). */
+    /* Both hold it now. Idle, the same copy (the prefix's home) takes it every time, so the other
+     * copy ages out: the prefix comes back to one instance. */
     rt_prefix_index_insert(x, b->prefix_member, h, 40);
     a->pending_prefill = 0;
-    size_t first = choose(x, &r, c, 2, &ch);
+    size_t home = choose(x, &r, c, 2, &ch);
     for (int i = 0; i < 5; i++)
-        ASSERT_EQ(choose(x, &r, c, 2, &ch), first);
-    c[first]->pending_prefill = 500;
-    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - first);
+        ASSERT_EQ(choose(x, &r, c, 2, &ch), home);
+    /* A cold prefix stays home until home is clearly worse (half the prompt's whole prefill). */
+    c[home]->pending_prefill = 0.5 * full - 50;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), home);
+    c[home]->pending_prefill = 0.5 * full + 50;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - home);
+    /* A hot prefix (more than one instance's share of the traffic) goes to its least busy copy. */
+    r.share = 0.9;
+    c[home]->pending_prefill = 100;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - home);
+    ASSERT_STR_EQ(ch.reason, "prefix");
     inst_free(a);
     inst_free(b);
     rt_prefix_index_free(x);
@@ -295,9 +304,34 @@ TEST(sessions_expire_and_stay_bounded)
     rt_sessions_free(s);
 }
 
+TEST(demand_share_tells_hot_from_cold)
+{
+    struct rt_demand *d = rt_demand_new(64);
+    double hot = 0, cold = 0;
+
+    /* Three of four requests for prefix 1, the rest spread over 50 others, within model 7. */
+    for (int i = 0; i < 400; i++) {
+        double t = i * 0.01;
+        if (i % 4 != 3)
+            hot = rt_demand_note(d, 1, 7, t);
+        else
+            cold = rt_demand_note(d, 100 + (uint64_t)(i % 50), 7, t);
+    }
+    ASSERT_TRUE(hot > 0.7 && hot < 0.8);
+    ASSERT_TRUE(cold < 0.05);
+    /* Counts fade: after a long quiet spell a cold key's share is its own again. */
+    ASSERT_TRUE(rt_demand_note(d, 999, 7, 1000) > 0.9);
+    /* A full table keeps working (the weakest entries are replaced). */
+    for (uint64_t k = 0; k < 10000; k++)
+        rt_demand_note(d, 5000 + k, 7, 1000 + (double)k * 1e-3);
+    ASSERT_TRUE(rt_demand_note(d, 1, 7, 1011) <= 1.0);
+    rt_demand_free(d);
+}
+
 HARNESS_MAIN(CASE(prompt_goes_to_the_holder),
              CASE(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill),
              CASE(cold_prompt_goes_to_its_rendezvous_owner_in_any_order),
              CASE(two_indexes_fed_in_different_orders_agree),
              CASE(busy_owner_of_a_cold_prompt_is_passed_over), CASE(session_is_sticky_but_soft),
-             CASE(engine_queue_from_other_routers_counts), CASE(sessions_expire_and_stay_bounded))
+             CASE(engine_queue_from_other_routers_counts), CASE(sessions_expire_and_stay_bounded),
+             CASE(demand_share_tells_hot_from_cold))
