@@ -27,7 +27,7 @@ static const struct cli_opt rt_options[] = {
         "seconds between registry polls", 0.05, 86400),
     OPT("service-removal-grace-period", CLI_DOUBLE, removal_grace, "60", NULL,
         "seconds a vanished registry instance is kept", 0, 86400),
-    OPT("policy", CLI_STR, policy_name, "key-or-rr", "INFINI_ROUTER_POLICY",
+    OPT("policy", CLI_STR, policy_name, "cache-aware", "INFINI_ROUTER_POLICY",
         "cache-aware | key-or-rr | round-robin | least-load | key-hash", 0, 0),
     OPT("hash-balance-factor", CLI_DOUBLE, balance_factor, "1.25", NULL,
         "bounded-load factor c: no instance above c x mean in-flight", 1, 100),

@@ -33,7 +33,8 @@ class RouterRouting(svclib.ProcTestCase):
                                       decode_ms_per_token=0)
         register(self.registry, self.a, ["model-1", "shared"])
         register(self.registry, self.b, ["model-2", "shared"])
-        self.router = routerlib.start_router(self, registry=self.registry)
+        # These tests are about key-or-rr (the reference's semantics); cache-aware has its own.
+        self.router = routerlib.start_router(self, registry=self.registry, policy="key-or-rr")
         svclib.wait_until(lambda: self.router.get("/health").json()["healthy_services"] == "2/2",
                           what="router discovers both instances")
 
