@@ -1,7 +1,8 @@
-/* infini-babysitter configuration: the TOML key table, the command-line table, the merge (a
- * flag given on the command line always wins over the file) and the checks a table cannot
- * express (required keys per backend type, the port range that leaves room for P+1). Errors
- * name the file, line and column of the offending value, or the flag it came from.
+/* infini-babysitter configuration: one table describes every setting once (its flag, TOML
+ * key, environment variable, type, default, range and help); the merge (default < file <
+ * environment < command line) and the checks a table cannot express (required keys per
+ * backend type, the port range that leaves room for P+1). Errors name the file, line and
+ * column of the offending value, or the flag it came from.
  * Depends on common/cli, common/json, common/log (level names), config/cfg, config/toml and
  * babysitter/metadata. */
 #include "config.h"
@@ -32,128 +33,77 @@ static const char *const backend_names[] = {"command",       "vllm",     "mock",
 static const char *const service_types[] = {"command", "vLLM", "mock", "InfiniLM-Rust", "InfiniLM"};
 
 #define K(field) offsetof(struct bs_config, field)
-
-static const struct cfg_key bs_keys[] = {
-    CFG_KEY("name", CFG_STR, K(name), NULL),
-    CFG_KEY("host", CFG_STR, K(host), "localhost"),
-    CFG_KEY("port", CFG_PORT, K(port), NULL),
-    CFG_KEY("registry_url", CFG_STR, K(registry_url), NULL),
-    CFG_KEY("router_url", CFG_STR, K(router_url), NULL),
-    CFG_KEY("babysitter.max_restarts", CFG_INT, K(max_restarts), "10000", .min = 0,
-            .max = 1000000000),
-    CFG_KEY("babysitter.restart_delay", CFG_SECONDS, K(restart_delay), "5", .fmax = 86400),
-    CFG_KEY("babysitter.restart_delay_max", CFG_SECONDS, K(restart_delay_max), "300",
-            .fmax = 86400),
-    CFG_KEY("babysitter.heartbeat_interval", CFG_DOUBLE, K(heartbeat_interval), "30", .fmin = 0.01,
-            .fmax = 86400),
-    CFG_KEY("babysitter.stable_after", CFG_SECONDS, K(stable_after), "60", .fmax = 31536000),
-    CFG_KEY("babysitter.startup_timeout", CFG_DOUBLE, K(startup_timeout), "600", .fmin = 0.01,
-            .fmax = 604800),
-    CFG_KEY("babysitter.health_interval", CFG_DOUBLE, K(health_interval), "5", .fmin = 0.01,
-            .fmax = 86400),
-    CFG_KEY("babysitter.probe_timeout", CFG_DOUBLE, K(probe_timeout), "5", .fmin = 0.01,
-            .fmax = 3600),
-    CFG_KEY("babysitter.unhealthy_after", CFG_INT, K(unhealthy_after), "3", .min = 1,
-            .max = 1000000),
-    CFG_KEY("babysitter.stop_grace", CFG_SECONDS, K(stop_grace), "10", .fmax = 3600),
-    CFG_KEY("babysitter.log_file", CFG_STR, K(log_file), NULL),
-    CFG_KEY("babysitter.state_dir", CFG_STR, K(state_dir), NULL),
-    CFG_KEY("babysitter.log_max_bytes", CFG_INT64, K(log_max_bytes), "52428800", .min = 4096,
-            .max = 1LL << 50),
-    CFG_KEY("backend.type", CFG_ENUM, K(backend_type), "command", .enum_names = backend_names),
-    CFG_KEY("backend.command", CFG_STR, K(command), NULL),
-    CFG_KEY("backend.args", CFG_STR_ARRAY, K(args), NULL),
-    CFG_KEY("backend.work_dir", CFG_STR, K(work_dir), NULL),
-    CFG_KEY("backend.env", CFG_STR_MAP, K(env), NULL),
-    CFG_KEY("backend.model", CFG_STR, K(model), NULL),
-    CFG_KEY("backend.models", CFG_STR_ARRAY, K(models), NULL),
-    CFG_KEY("backend.config_file", CFG_STR, K(config_file), NULL),
-    CFG_KEY("backend.model_path", CFG_STR, K(model_path), NULL),
-    CFG_KEY("metadata", CFG_TABLE, K(metadata_table), NULL),
-    CFG_KEY_END,
-};
-
-/* The command line as given: every value stays text until it is applied to its TOML key, so
- * that one set of rules (cfg_set_string) checks file and flag alike. */
-struct cli_args {
-    char *config_file, *name, *host, *port, *registry_url, *router_url, *service_type, *path;
-    char *command, *args, *work_dir, *max_restarts, *restart_delay, *heartbeat_interval;
-    char *env, *dev, *ndev, *max_batch, *state_dir;
-    char *bind, *port_file, *registry_token, *log_level, *access_log;
-    bool strict;
-};
-
-#define OPT(n, t, f, d, e, h)                                                                      \
+/* An entry with a flag (NULL: file only) and a TOML key (NULL: command line only). */
+#define SET(flag, key_, type_, field, def_, help_, ...)                                            \
     {                                                                                              \
-        n, t, offsetof(struct cli_args, f), d, e, h, 0, 0                                          \
+        .names = (flag), .key = (key_), .type = (type_), .offset = K(field), .def = (def_),        \
+        .help = (help_), __VA_ARGS__                                                               \
     }
 
 static const struct cli_opt bs_options[] = {
-    OPT("config-file|config", CLI_STR, config_file, NULL, NULL, "TOML configuration file"),
-    OPT("name", CLI_STR, name, NULL, NULL, "service name [name]"),
-    OPT("host", CLI_STR, host, NULL, NULL, "host written into the registry records [host]"),
-    OPT("port", CLI_STR, port, NULL, NULL, "model server port P; HTTP on P+1 [port]"),
-    OPT("registry-url", CLI_STR, registry_url, NULL, NULL, "registry base URL [registry_url]"),
-    OPT("router-url", CLI_STR, router_url, NULL, NULL, "accepted, unused [router_url]"),
-    OPT("service-type", CLI_STR, service_type, NULL, NULL,
+    SET("config-file|config", NULL, CLI_STR, config_path, NULL, "TOML configuration file"),
+    SET("name", "name", CLI_STR, name, NULL, "service name (default: <backend type>-<port>)"),
+    SET("host", "host", CLI_STR, host, "localhost", "host written into the registry records"),
+    SET("port", "port", CLI_INT, port, NULL, "model server port P; HTTP on P+1", .max = 65535),
+    SET("registry-url", "registry_url", CLI_STR, registry_url, NULL, "registry base URL"),
+    SET("router-url", "router_url", CLI_STR, router_url, NULL, "accepted, unused"),
+    SET("service-type", NULL, CLI_STR, service_type, NULL,
         "command, vllm, mock, infinilm-rust or infinilm, any case [backend.type]"),
-    OPT("path", CLI_STR, path, NULL, NULL,
+    SET("path", NULL, CLI_STR, path, NULL,
         "vllm: backend.model; infinilm-rust: backend.config_file; infinilm: backend.model_path"),
-    OPT("command", CLI_STR, command, NULL, NULL, "program to run, never split [backend.command]"),
-    OPT("args", CLI_STR, args, NULL, NULL,
-        "TOML array of arguments, or one argument [backend.args]"),
-    OPT("work-dir", CLI_STR, work_dir, NULL, NULL, "child working directory [backend.work_dir]"),
-    OPT("max-restarts", CLI_STR, max_restarts, NULL, NULL,
-        "consecutive restarts before giving up [babysitter.max_restarts]"),
-    OPT("restart-delay", CLI_STR, restart_delay, NULL, NULL,
-        "first restart delay, seconds [babysitter.restart_delay]"),
-    OPT("heartbeat-interval", CLI_STR, heartbeat_interval, NULL, NULL,
-        "seconds between heartbeats [babysitter.heartbeat_interval]"),
-    OPT("env", CLI_STR, env, NULL, NULL,
-        "KEY=VALUE added to the child's environment, or a TOML inline table [backend.env]"),
-    OPT("dev", CLI_STR, dev, NULL, NULL,
+    SET("command", "backend.command", CLI_STR, command, NULL, "program to run, never split"),
+    SET("args", "backend.args", CLI_STR_ARRAY, args, NULL,
+        "TOML array of arguments, or one argument"),
+    SET("work-dir", "backend.work_dir", CLI_STR, work_dir, NULL, "child working directory"),
+    SET("max-restarts", "babysitter.max_restarts", CLI_INT, max_restarts, "10000",
+        "consecutive restarts before giving up", .max = 1000000000),
+    SET("restart-delay", "babysitter.restart_delay", CLI_DOUBLE, restart_delay, "5",
+        "first restart delay, seconds", .max = 86400),
+    SET("heartbeat-interval", "babysitter.heartbeat_interval", CLI_DOUBLE, heartbeat_interval, "30",
+        "seconds between heartbeats", .min = 0.01, .max = 86400),
+    SET("env", "backend.env", CLI_STR_MAP, env, NULL,
+        "KEY=VALUE added to the child's environment, or a TOML inline table"),
+    SET("dev", NULL, CLI_STR, dev, NULL,
         "accepted for compatibility, ignored (as in the reference)"),
-    OPT("ndev", CLI_STR, ndev, NULL, NULL, "accepted for compatibility, ignored"),
-    OPT("max-batch", CLI_STR, max_batch, NULL, NULL, "accepted for compatibility, ignored"),
-    OPT("state-dir", CLI_STR, state_dir, NULL, NULL,
-        "directory for the model server's pid file and the babysitter's lock "
-        "[babysitter.state_dir]"),
-    OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "address the HTTP server (port P+1) listens on"),
-    OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound HTTP port to this file"),
-    OPT("registry-token", CLI_STR, registry_token, NULL, "INFINI_REGISTRY_TOKEN",
-        "bearer token sent to the registry"),
-    OPT("strict", CLI_BOOL, strict, "false", NULL, "unknown TOML keys are errors, not warnings"),
-    OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error, warn, info or debug"),
-    OPT("access-log", CLI_STR, access_log, "off", NULL, "access log: PATH, - (stdout) or off"),
-    {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
-};
-
-/* Flags that override one TOML key each, applied in this order. */
-static const struct {
-    const char *flag;
-    size_t field;
-    const char *key;
-} overrides[] = {
-    {"name", offsetof(struct cli_args, name), "name"},
-    {"host", offsetof(struct cli_args, host), "host"},
-    {"port", offsetof(struct cli_args, port), "port"},
-    {"registry-url", offsetof(struct cli_args, registry_url), "registry_url"},
-    {"router-url", offsetof(struct cli_args, router_url), "router_url"},
-    {"command", offsetof(struct cli_args, command), "backend.command"},
-    {"args", offsetof(struct cli_args, args), "backend.args"},
-    {"work-dir", offsetof(struct cli_args, work_dir), "backend.work_dir"},
-    {"max-restarts", offsetof(struct cli_args, max_restarts), "babysitter.max_restarts"},
-    {"restart-delay", offsetof(struct cli_args, restart_delay), "babysitter.restart_delay"},
-    {"heartbeat-interval", offsetof(struct cli_args, heartbeat_interval),
-     "babysitter.heartbeat_interval"},
-    {"env", offsetof(struct cli_args, env), "backend.env"},
-    {"state-dir", offsetof(struct cli_args, state_dir), "babysitter.state_dir"},
+    SET("ndev", NULL, CLI_STR, ndev, NULL, "accepted for compatibility, ignored"),
+    SET("max-batch", NULL, CLI_STR, max_batch, NULL, "accepted for compatibility, ignored"),
+    SET("state-dir", "babysitter.state_dir", CLI_STR, state_dir, NULL,
+        "directory for the model server's pid file and the babysitter's lock"),
+    CLI_OPT_BIND(struct bs_config),
+    CLI_OPT_PORT_FILE(struct bs_config),
+    SET("registry-token", NULL, CLI_STR, registry_token, NULL, "bearer token sent to the registry",
+        .env = "INFINI_REGISTRY_TOKEN"),
+    SET("strict", NULL, CLI_BOOL, strict, "false", "unknown TOML keys are errors, not warnings"),
+    CLI_OPT_LOG_LEVEL(struct bs_config),
+    CLI_OPT_ACCESS_LOG(struct bs_config, "off"),
+    /* In the file only. */
+    SET(NULL, "babysitter.restart_delay_max", CLI_DOUBLE, restart_delay_max, "300", NULL,
+        .max = 86400),
+    SET(NULL, "babysitter.stable_after", CLI_DOUBLE, stable_after, "60", NULL, .max = 31536000),
+    SET(NULL, "babysitter.startup_timeout", CLI_DOUBLE, startup_timeout, "600", NULL, .min = 0.01,
+        .max = 604800),
+    SET(NULL, "babysitter.health_interval", CLI_DOUBLE, health_interval, "5", NULL, .min = 0.01,
+        .max = 86400),
+    SET(NULL, "babysitter.probe_timeout", CLI_DOUBLE, probe_timeout, "5", NULL, .min = 0.01,
+        .max = 3600),
+    SET(NULL, "babysitter.unhealthy_after", CLI_INT, unhealthy_after, "3", NULL, .min = 1,
+        .max = 1000000),
+    SET(NULL, "babysitter.stop_grace", CLI_DOUBLE, stop_grace, "10", NULL, .max = 3600),
+    SET(NULL, "babysitter.log_file", CLI_STR, log_file, NULL, NULL),
+    SET(NULL, "babysitter.log_max_bytes", CLI_INT64, log_max_bytes, "52428800", NULL, .min = 4096,
+        .max = 1LL << 50),
+    SET(NULL, "backend.type", CLI_ENUM, backend_type, "command", NULL, .enum_names = backend_names),
+    SET(NULL, "backend.model", CLI_STR, model, NULL, NULL),
+    SET(NULL, "backend.models", CLI_STR_ARRAY, models, NULL, NULL),
+    SET(NULL, "backend.config_file", CLI_STR, config_file, NULL, NULL),
+    SET(NULL, "backend.model_path", CLI_STR, model_path, NULL, NULL),
+    SET(NULL, "metadata", CLI_TABLE, metadata_table, NULL, NULL),
+    CLI_OPT_END,
 };
 
 struct load {
     struct bs_config *cfg;
     struct cli_args args;
-    uint64_t given;
     struct toml_table *tree;
     bs_config_warn_cb warn;
     void *ud;
@@ -164,7 +114,7 @@ static bool flag_given(const struct load *l, const char *flag)
 {
     int i = cli_index(bs_options, flag);
 
-    return i >= 0 && (l->given & (1ULL << i)) != 0;
+    return i >= 0 && (l->args.given & (1ULL << i)) != 0;
 }
 
 static void file_warning(void *ud, int line, int col, const char *msg)
@@ -174,7 +124,7 @@ static void file_warning(void *ud, int line, int col, const char *msg)
 
     if (l->warn == NULL)
         return;
-    snprintf(text, sizeof(text), "%s:%d:%d: %s", l->args.config_file, line, col, msg);
+    snprintf(text, sizeof(text), "%s:%d:%d: %s", l->cfg->config_path, line, col, msg);
     l->warn(l->ud, text);
 }
 
@@ -219,9 +169,9 @@ static int bad_key(const struct load *l, const char *key, const char *flag, cons
         err_set(l->err, 0, 0, "--%s: %s: %s", flag, key, msg);
     else if (v != NULL)
         err_set(l->err, toml_value_line(v), toml_value_col(v), "%s:%d:%d: %s: %s",
-                l->args.config_file, toml_value_line(v), toml_value_col(v), key, msg);
-    else if (l->args.config_file != NULL)
-        err_set(l->err, 0, 0, "%s: %s: %s", l->args.config_file, key, msg);
+                l->cfg->config_path, toml_value_line(v), toml_value_col(v), key, msg);
+    else if (l->cfg->config_path != NULL)
+        err_set(l->err, 0, 0, "%s: %s: %s", l->cfg->config_path, key, msg);
     else
         err_set(l->err, 0, 0, "%s: %s", key, msg);
     return SVC_EBADCONFIG;
@@ -231,16 +181,16 @@ static int load_file(struct load *l)
 {
     struct err_msg e = {0};
     char text[sizeof(e.msg) + 1024];
-    unsigned flags = l->args.strict ? CFG_STRICT : 0;
+    const char *path = l->cfg->config_path;
 
-    if (l->args.config_file == NULL) {
-        cfg_apply_defaults(bs_keys, l->cfg);
+    if (path == NULL) {
+        cfg_apply_defaults(bs_options, l->cfg);
         return 0;
     }
-    int rc =
-        cfg_load_file(l->args.config_file, bs_keys, l->cfg, flags, file_warning, l, &l->tree, &e);
+    int rc = cfg_load_file(path, bs_options, l->cfg, l->cfg->strict ? CFG_STRICT : 0, file_warning,
+                           l, &l->tree, &e);
     if (rc < 0) {
-        cfg_format_error(l->args.config_file, &e, text, sizeof(text));
+        cfg_format_error(path, &e, text, sizeof(text));
         err_set(l->err, e.line, e.col, "%s", text);
         return SVC_EBADCONFIG;
     }
@@ -249,7 +199,7 @@ static int load_file(struct load *l)
 
 static int set_service_type(struct load *l)
 {
-    const char *v = l->args.service_type;
+    const char *v = l->cfg->service_type;
 
     for (int i = 0; backend_names[i] != NULL; i++) {
         if (strcasecmp(v, backend_names[i]) == 0) {
@@ -279,7 +229,7 @@ static void set_path(struct load *l)
             l->warn(l->ud, text);
         return;
     }
-    int rc = cfg_set_string(bs_keys, l->cfg, key, l->args.path, NULL);
+    int rc = cfg_set_string(bs_options, l->cfg, key, l->cfg->path, NULL);
     SVC_ASSERT(rc == 0); /* a string key takes any value */
 }
 
@@ -297,22 +247,12 @@ static void warn_unused(const struct load *l)
     }
 }
 
-static int apply_overrides(struct load *l)
+/* The flags whose meaning depends on other settings, after the file and the other flags. */
+static int apply_special(struct load *l)
 {
-    struct err_msg e = {0};
-
-    for (size_t i = 0; i < sizeof(overrides) / sizeof(overrides[0]); i++) {
-        const char *v = *(char **)(void *)((char *)&l->args + overrides[i].field);
-        if (v == NULL || !flag_given(l, overrides[i].flag))
-            continue;
-        if (cfg_set_string(bs_keys, l->cfg, overrides[i].key, v, &e) < 0) {
-            err_set(l->err, 0, 0, "--%s: %s", overrides[i].flag, e.msg);
-            return SVC_EBADCONFIG;
-        }
-    }
-    if (l->args.service_type != NULL && set_service_type(l) < 0)
+    if (l->cfg->service_type != NULL && set_service_type(l) < 0)
         return SVC_EBADCONFIG;
-    if (l->args.path != NULL)
+    if (l->cfg->path != NULL)
         set_path(l);
     warn_unused(l);
     return 0;
@@ -405,32 +345,16 @@ static int validate(struct load *l)
     if (c->registry_url != NULL && url_parse_http(c->registry_url, &u) < 0)
         return bad_key(l, "registry_url", "registry-url",
                        "expected a plain http://host[:port] URL (the registry speaks HTTP)");
-    if (log_level_parse(l->args.log_level, &level) < 0) {
+    if (log_level_parse(c->log_level, &level) < 0) {
         err_set(l->err, 0, 0, "--log-level: invalid value '%s' (error, warn, info, debug)",
-                l->args.log_level);
+                c->log_level);
         return SVC_EBADCONFIG;
     }
-    if (l->args.bind[0] == '\0') {
+    if (c->bind[0] == '\0') {
         err_set(l->err, 0, 0, "--bind: empty address");
         return SVC_EBADCONFIG;
     }
     return check_backend(l);
-}
-
-/* Moves the command-line-only settings into the configuration. */
-static void take_cli_only(struct load *l)
-{
-    struct bs_config *c = l->cfg;
-
-    c->config_path = l->args.config_file;
-    c->bind = l->args.bind;
-    c->port_file = l->args.port_file;
-    c->registry_token = l->args.registry_token;
-    c->log_level = l->args.log_level;
-    c->access_log = l->args.access_log;
-    c->strict = l->args.strict;
-    l->args.config_file = l->args.bind = l->args.port_file = NULL;
-    l->args.registry_token = l->args.log_level = l->args.access_log = NULL;
 }
 
 int bs_config_load(struct bs_config *cfg, int argc, char **argv, bs_config_warn_cb warn, void *ud,
@@ -442,39 +366,34 @@ int bs_config_load(struct bs_config *cfg, int argc, char **argv, bs_config_warn_
                    "marked [key] override that key of --config-file.",
     };
     struct load l = {.cfg = cfg, .warn = warn, .ud = ud, .err = err};
-    int rc = cli_parse(bs_options, &l.args, argc, argv, &info, &l.given, err);
+    int rc = cli_scan(bs_options, argc, argv, &info, &l.args, err);
 
     if (rc != 0)
-        goto out;
-    rc = load_file(&l);
+        return rc < 0 ? SVC_EBADCONFIG : rc;
+    /* The command line's own settings first: they say which file to read and how strictly. */
+    cli_apply_defaults(bs_options, cfg, CLI_UNKEYED, cfg_set_value);
+    rc = cli_apply_given(bs_options, cfg, &l.args, CLI_UNKEYED, cfg_set_value, err);
     if (rc == 0)
-        rc = apply_overrides(&l);
+        rc = load_file(&l);
+    if (rc == 0)
+        rc = cli_apply_given(bs_options, cfg, &l.args, CLI_KEYED, cfg_set_value, err);
+    if (rc == 0)
+        rc = apply_special(&l);
     if (rc == 0)
         rc = validate(&l);
-    if (rc == 0) {
+    if (rc == 0)
         cfg->metadata = bs_metadata_from_toml(cfg->metadata_table, file_warning, &l);
-        take_cli_only(&l);
-    }
-out:
     cfg->metadata_table = NULL; /* points into the tree freed below */
     toml_free(l.tree);
-    cli_free(bs_options, &l.args);
+    cli_args_free(&l.args);
     return rc < 0 ? SVC_EBADCONFIG : rc;
 }
 
 void bs_config_free(struct bs_config *cfg)
 {
-    cfg_free(bs_keys, cfg);
+    cli_free(bs_options, cfg);
     cJSON_Delete(cfg->metadata);
     cfg->metadata = NULL;
-    free(cfg->config_path);
-    free(cfg->bind);
-    free(cfg->port_file);
-    free(cfg->registry_token);
-    free(cfg->log_level);
-    free(cfg->access_log);
-    cfg->config_path = cfg->bind = cfg->port_file = NULL;
-    cfg->registry_token = cfg->log_level = cfg->access_log = NULL;
 }
 
 const char *bs_config_service_type(const struct bs_config *cfg)

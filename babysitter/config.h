@@ -1,9 +1,9 @@
 /* infini-babysitter settings: the reference's TOML schema (top-level name host port
  * registry_url router_url; [babysitter]; [backend] with [backend.env]; [metadata]) plus our
- * [babysitter] keys, and the command line. Every flag that names a TOML key overrides the
- * file's value (the command line always wins); --bind, --port-file, --registry-token, --strict,
- * --log-level and --access-log exist on the command line only. Depends on common/cli,
- * common/json, config/cfg and babysitter/metadata. */
+ * [babysitter] keys, and the command line, described once per setting in one table. A flag
+ * that names a TOML key overrides the file's value (the command line always wins); --bind,
+ * --port-file, --registry-token, --strict, --log-level and --access-log exist on the command
+ * line only. Depends on common/cli, common/json, config/cfg and babysitter/metadata. */
 #ifndef SVC_BABYSITTER_CONFIG_H
 #define SVC_BABYSITTER_CONFIG_H
 
@@ -64,6 +64,9 @@ struct bs_config {
     bool strict;
     char *log_level;
     char *access_log;
+    char *service_type;           /* --service-type as given; sets backend_type */
+    char *path;                   /* --path as given; sets the backend's main file */
+    char *dev, *ndev, *max_batch; /* accepted for compatibility, ignored */
 };
 
 /* Receives each warning (an unknown key, a protected metadata key) as one line of text,

@@ -1,7 +1,8 @@
-/* Table-driven configuration: applies defaults and TOML values to struct fields described by
- * struct cfg_key, and reports unknown keys. Values given as strings (defaults, command-line
- * overrides) go through the TOML parser too, so one set of rules checks every source.
- * Depends on libc, common/{buf,err,xalloc} and config/toml only; never logs. */
+/* Table-driven configuration: applies defaults and TOML values to the struct fields that the
+ * settings table's entries with a key describe, and reports unknown keys. Values given as
+ * strings (defaults, command-line overrides) go through the TOML parser too, and numbers meet
+ * the command line's range rule (cli_in_range), so one set of rules checks every source.
+ * Depends on libc, common/{buf,cli,err,xalloc} and config/toml only; never logs. */
 #include "cfg.h"
 
 #include <limits.h>
@@ -13,116 +14,82 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "err.h"
 #include "toml.h"
 #include "xalloc.h"
 
-static void *field(const struct cfg_key *k, void *obj)
+static void *field(const struct cli_opt *k, void *obj)
 {
     return (char *)obj + k->offset;
 }
 
-static const struct cfg_key *find_key(const struct cfg_key *keys, const char *name)
+static const struct cli_opt *find_key(const struct cli_opt *opts, const char *name)
 {
-    for (const struct cfg_key *k = keys; k->name != NULL; k++)
-        if (strcmp(k->name, name) == 0)
+    for (const struct cli_opt *k = opts; !cli_is_end(k); k++)
+        if (k->key != NULL && strcmp(k->key, name) == 0)
             return k;
     return NULL;
 }
 
-/* True when some key name continues `path` with ".more". */
-static bool is_prefix(const struct cfg_key *keys, const char *path)
+/* True when some key continues `path` with ".more". */
+static bool is_prefix(const struct cli_opt *opts, const char *path)
 {
     size_t n = strlen(path);
 
-    for (const struct cfg_key *k = keys; k->name != NULL; k++)
-        if (strncmp(k->name, path, n) == 0 && k->name[n] == '.')
+    for (const struct cli_opt *k = opts; !cli_is_end(k); k++)
+        if (k->key != NULL && strncmp(k->key, path, n) == 0 && k->key[n] == '.')
             return true;
     return false;
 }
 
-static void int_range(const struct cfg_key *k, long long *lo, long long *hi)
-{
-    bool unset = k->min == 0 && k->max == 0;
-
-    switch (k->type) {
-    case CFG_INT:
-        *lo = unset ? INT_MIN : k->min;
-        *hi = unset ? INT_MAX : k->max;
-        SVC_ASSERT(*lo >= INT_MIN && *hi <= INT_MAX);
-        break;
-    case CFG_PORT:
-        *lo = 0;
-        *hi = 65535;
-        break;
-    case CFG_MS:
-        *lo = unset ? 0 : k->min;
-        *hi = unset ? LLONG_MAX : k->max;
-        SVC_ASSERT(*lo >= 0);
-        break;
-    default:
-        *lo = unset ? LLONG_MIN : k->min;
-        *hi = unset ? LLONG_MAX : k->max;
-        break;
-    }
-}
-
 /* What the key accepts, for "<key>: expected <what>". */
-static const char *describe(const struct cfg_key *k, char *out, size_t size)
+static const char *describe(const struct cli_opt *k, char *out, size_t size)
 {
-    long long lo, hi;
-    bool frange = k->fmin != 0 || k->fmax != 0;
+    bool ranged = k->min < k->max;
 
     switch (k->type) {
-    case CFG_STR:
+    case CLI_STR:
         return "a string";
-    case CFG_INT:
-    case CFG_INT64:
-    case CFG_PORT:
-        if (k->type == CFG_INT64 && k->min == 0 && k->max == 0)
+    case CLI_INT:
+        snprintf(out, size, "an integer in %lld..%lld", ranged ? (long long)k->min : INT_MIN,
+                 ranged ? (long long)k->max : INT_MAX);
+        return out;
+    case CLI_INT64:
+        if (!ranged)
             return "an integer";
-        int_range(k, &lo, &hi);
-        snprintf(out, size, "an integer in %lld..%lld", lo, hi);
+        snprintf(out, size, "an integer in %lld..%lld", (long long)k->min, (long long)k->max);
         return out;
-    case CFG_MS:
-        int_range(k, &lo, &hi);
-        snprintf(out, size, "an integer number of milliseconds in %lld..%lld", lo, hi);
-        return out;
-    case CFG_BOOL:
+    case CLI_BOOL:
         return "a boolean (true or false)";
-    case CFG_DOUBLE:
-        if (!frange)
+    case CLI_DOUBLE:
+        if (!ranged)
             return "a finite number";
-        snprintf(out, size, "a number in %g..%g", k->fmin, k->fmax);
+        snprintf(out, size, "a number in %g..%g", k->min, k->max);
         return out;
-    case CFG_SECONDS:
-        if (k->fmax == 0)
-            return "a non-negative number of seconds";
-        snprintf(out, size, "a number of seconds in %g..%g", k->fmin, k->fmax);
-        return out;
-    case CFG_ENUM: {
+    case CLI_ENUM: {
         size_t used = (size_t)snprintf(out, size, "one of");
         for (size_t i = 0; k->enum_names[i] != NULL && used < size; i++)
             used += (size_t)snprintf(out + used, size - used, "%s \"%s\"", i ? "," : "",
                                      k->enum_names[i]);
         return out;
     }
-    case CFG_STR_ARRAY:
+    case CLI_STR_ARRAY:
         return "an array of strings";
-    case CFG_STR_MAP:
+    case CLI_STR_MAP:
         return "a table of strings";
-    case CFG_TABLE:
+    case CLI_TABLE:
         return "a table";
     }
     return "a value";
 }
 
-static int expected(const struct cfg_key *k, const struct toml_value *v, struct err_msg *err)
+static int expected(const struct cli_opt *k, const struct toml_value *v, struct err_msg *err)
 {
     char what[200];
 
     err_set(err, v != NULL ? toml_value_line(v) : 0, v != NULL ? toml_value_col(v) : 0,
-            "%s: expected %s", k->name, describe(k, what, sizeof(what)));
+            "%s: expected %s", k->key, describe(k, what, sizeof(what)));
     return SVC_EBADCONFIG;
 }
 
@@ -142,27 +109,22 @@ static char *dup_string(const struct toml_value *v)
     return s != NULL && strlen(s) == len ? xstrdup(s) : NULL;
 }
 
-static int apply_integer(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_integer(const struct cli_opt *k, const struct toml_value *v, void *obj,
                          struct err_msg *err)
 {
-    long long lo, hi;
-
-    int_range(k, &lo, &hi);
     if (toml_value_type(v) != TOML_INTEGER)
         return expected(k, v, err);
     long long n = toml_value_integer(v);
-    if (n < lo || n > hi)
+    if (!cli_in_range(k, (double)n))
         return expected(k, v, err);
-    if (k->type == CFG_INT64)
+    if (k->type == CLI_INT64)
         *(long long *)field(k, obj) = n;
-    else if (k->type == CFG_MS)
-        *(uint64_t *)field(k, obj) = (uint64_t)n;
     else
         *(int *)field(k, obj) = (int)n;
     return 0;
 }
 
-static int apply_number(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_number(const struct cli_opt *k, const struct toml_value *v, void *obj,
                         struct err_msg *err)
 {
     double d;
@@ -173,16 +135,13 @@ static int apply_number(const struct cfg_key *k, const struct toml_value *v, voi
         d = toml_value_float(v);
     else
         return expected(k, v, err);
-    bool frange = k->fmin != 0 || k->fmax != 0;
-    if (!isfinite(d) || (frange && (d < k->fmin || d > k->fmax)))
-        return expected(k, v, err);
-    if (k->type == CFG_SECONDS && (d < 0 || (k->fmax != 0 && d > k->fmax)))
+    if (!cli_in_range(k, d))
         return expected(k, v, err);
     *(double *)field(k, obj) = d;
     return 0;
 }
 
-static int apply_enum(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_enum(const struct cli_opt *k, const struct toml_value *v, void *obj,
                       struct err_msg *err)
 {
     size_t len;
@@ -198,7 +157,7 @@ static int apply_enum(const struct cfg_key *k, const struct toml_value *v, void 
     return expected(k, v, err);
 }
 
-static int apply_str_array(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_str_array(const struct cli_opt *k, const struct toml_value *v, void *obj,
                            struct err_msg *err)
 {
     const struct toml_array *a = toml_value_array(v);
@@ -220,8 +179,8 @@ static int apply_str_array(const struct cfg_key *k, const struct toml_value *v, 
     return 0;
 }
 
-/* "KEY=VALUE" for one entry of a CFG_STR_MAP table, or NULL with err set. */
-static char *map_entry(const struct cfg_key *k, const struct toml_table *t, size_t i,
+/* "KEY=VALUE" for one entry of a CLI_STR_MAP table, or NULL with err set. */
+static char *map_entry(const struct cli_opt *k, const struct toml_table *t, size_t i,
                        struct err_msg *err)
 {
     size_t klen, vlen;
@@ -231,11 +190,11 @@ static char *map_entry(const struct cfg_key *k, const struct toml_table *t, size
 
     if (klen == 0 || strlen(key) != klen || strchr(key, '=') != NULL) {
         err_set(err, toml_value_line(v), toml_value_col(v),
-                "%s: key \"%s\" must be non-empty and contain no '=' or NUL", k->name, key);
+                "%s: key \"%s\" must be non-empty and contain no '=' or NUL", k->key, key);
         return NULL;
     }
     if (val == NULL || strlen(val) != vlen) {
-        err_set(err, toml_value_line(v), toml_value_col(v), "%s.%s: expected a string", k->name,
+        err_set(err, toml_value_line(v), toml_value_col(v), "%s.%s: expected a string", k->key,
                 key);
         return NULL;
     }
@@ -246,7 +205,7 @@ static char *map_entry(const struct cfg_key *k, const struct toml_table *t, size
     return entry;
 }
 
-static int apply_str_map(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_str_map(const struct cli_opt *k, const struct toml_value *v, void *obj,
                          struct err_msg *err)
 {
     const struct toml_table *t = toml_value_table(v);
@@ -268,11 +227,11 @@ static int apply_str_map(const struct cfg_key *k, const struct toml_value *v, vo
     return 0;
 }
 
-static int apply_value(const struct cfg_key *k, const struct toml_value *v, void *obj,
+static int apply_value(const struct cli_opt *k, const struct toml_value *v, void *obj,
                        struct err_msg *err)
 {
     switch (k->type) {
-    case CFG_STR: {
+    case CLI_STR: {
         char *s = dup_string(v);
         if (s == NULL)
             return expected(k, v, err);
@@ -281,26 +240,23 @@ static int apply_value(const struct cfg_key *k, const struct toml_value *v, void
         *slot = s;
         return 0;
     }
-    case CFG_INT:
-    case CFG_INT64:
-    case CFG_PORT:
-    case CFG_MS:
+    case CLI_INT:
+    case CLI_INT64:
         return apply_integer(k, v, obj, err);
-    case CFG_BOOL:
+    case CLI_BOOL:
         if (toml_value_type(v) != TOML_BOOL)
             return expected(k, v, err);
         *(bool *)field(k, obj) = toml_value_bool(v);
         return 0;
-    case CFG_DOUBLE:
-    case CFG_SECONDS:
+    case CLI_DOUBLE:
         return apply_number(k, v, obj, err);
-    case CFG_ENUM:
+    case CLI_ENUM:
         return apply_enum(k, v, obj, err);
-    case CFG_STR_ARRAY:
+    case CLI_STR_ARRAY:
         return apply_str_array(k, v, obj, err);
-    case CFG_STR_MAP:
+    case CLI_STR_MAP:
         return apply_str_map(k, v, obj, err);
-    case CFG_TABLE:
+    case CLI_TABLE:
         if (toml_value_table(v) == NULL)
             return expected(k, v, err);
         *(const struct toml_table **)field(k, obj) = toml_value_table(v);
@@ -309,21 +265,13 @@ static int apply_value(const struct cfg_key *k, const struct toml_value *v, void
     return expected(k, v, err);
 }
 
-void cfg_apply_defaults(const struct cfg_key *keys, void *obj)
+void cfg_apply_defaults(const struct cli_opt *opts, void *obj)
 {
-    struct err_msg err;
-
-    for (const struct cfg_key *k = keys; k->name != NULL; k++) {
-        SVC_ASSERT(k->type != CFG_TABLE || k->def == NULL);
-        if (k->def == NULL)
-            continue;
-        int rc = cfg_set_string(keys, obj, k->name, k->def, &err);
-        SVC_ASSERT(rc == 0);
-    }
+    cli_apply_defaults(opts, obj, CLI_KEYED, cfg_set_value);
 }
 
 struct walk {
-    const struct cfg_key *keys;
+    const struct cli_opt *keys;
     void *obj;
     unsigned flags;
     cfg_warn_cb warn;
@@ -396,7 +344,7 @@ static int walk_table(struct walk *w, const struct toml_table *t)
         if (rc < 0)
             break;
         const char *path = buf_cstr(&w->path);
-        const struct cfg_key *k = find_key(w->keys, path);
+        const struct cli_opt *k = find_key(w->keys, path);
         if (k != NULL) {
             rc = apply_value(k, v, w->obj, w->err);
         } else if (is_prefix(w->keys, path)) {
@@ -415,7 +363,7 @@ static int walk_table(struct walk *w, const struct toml_table *t)
     return rc;
 }
 
-int cfg_apply(const struct cfg_key *keys, const struct toml_table *root, void *obj, unsigned flags,
+int cfg_apply(const struct cli_opt *keys, const struct toml_table *root, void *obj, unsigned flags,
               cfg_warn_cb warn, void *ud, struct err_msg *err)
 {
     struct walk w = {keys, obj, flags, warn, ud, err, {0}};
@@ -429,15 +377,15 @@ int cfg_apply(const struct cfg_key *keys, const struct toml_table *root, void *o
     return rc < 0 ? SVC_EBADCONFIG : 0;
 }
 
-static bool has_table_key(const struct cfg_key *keys)
+static bool has_table_key(const struct cli_opt *keys)
 {
-    for (const struct cfg_key *k = keys; k->name != NULL; k++)
-        if (k->type == CFG_TABLE)
+    for (const struct cli_opt *k = keys; !cli_is_end(k); k++)
+        if (k->key != NULL && k->type == CLI_TABLE)
             return true;
     return false;
 }
 
-int cfg_load_file(const char *path, const struct cfg_key *keys, void *obj, unsigned flags,
+int cfg_load_file(const char *path, const struct cli_opt *keys, void *obj, unsigned flags,
                   cfg_warn_cb warn, void *ud, struct toml_table **tree_out, struct err_msg *err)
 {
     struct buf text;
@@ -472,7 +420,7 @@ out:
 }
 
 /* Parses `value` as the right-hand side of a TOML key/value pair and applies it. */
-static int set_from_toml(const struct cfg_key *k, void *obj, const char *value, struct err_msg *err)
+static int set_from_toml(const struct cli_opt *k, void *obj, const char *value, struct err_msg *err)
 {
     struct buf doc;
     struct toml_table *root = NULL;
@@ -499,74 +447,32 @@ out:
     return rc;
 }
 
-/* "KEY=VALUE": sets or replaces one entry of a CFG_STR_MAP field. */
-static int set_map_entry(const struct cfg_key *k, void *obj, const char *value, struct err_msg *err)
+/* cfg_set_string() for entry `k`. */
+static int set_string(const struct cli_opt *k, void *obj, const char *value, struct err_msg *err)
 {
-    const char *eq = strchr(value, '=');
-    char ***slot = field(k, obj);
-    size_t n = 0;
-
-    if (eq == NULL || eq == value) {
-        err_set(err, 0, 0, "%s: expected KEY=VALUE or an inline table", k->name);
-        return SVC_EBADCONFIG;
-    }
-    size_t klen = (size_t)(eq - value) + 1;
-    for (; *slot != NULL && (*slot)[n] != NULL; n++) {
-        if (strncmp((*slot)[n], value, klen) == 0) {
-            free((*slot)[n]);
-            (*slot)[n] = xstrdup(value);
-            return 0;
-        }
-    }
-    *slot = xrealloc(*slot, (n + 2) * sizeof(**slot));
-    (*slot)[n] = xstrdup(value);
-    (*slot)[n + 1] = NULL;
-    return 0;
-}
-
-int cfg_set_string(const struct cfg_key *keys, void *obj, const char *key, const char *value,
-                   struct err_msg *err)
-{
-    const struct cfg_key *k = find_key(keys, key);
     const char *lead = value;
 
-    if (k == NULL) {
-        err_set(err, 0, 0, "%s: unknown key", key);
-        return SVC_ENOTFOUND;
-    }
     while (*lead == ' ' || *lead == '\t')
         lead++;
     switch (k->type) {
-    case CFG_STR: {
-        char **slot = field(k, obj);
-        free(*slot);
-        *slot = xstrdup(value);
-        return 0;
-    }
-    case CFG_ENUM:
-        SVC_ASSERT(k->enum_names != NULL);
-        for (int i = 0; k->enum_names[i] != NULL; i++) {
-            if (strcmp(k->enum_names[i], value) == 0) {
-                *(int *)field(k, obj) = i;
-                return 0;
-            }
-        }
-        return expected(k, NULL, err);
-    case CFG_STR_ARRAY:
-        if (*lead != '[') {
-            char ***slot = field(k, obj);
-            free_strv(*slot);
-            *slot = xcalloc(2, sizeof(**slot));
-            (*slot)[0] = xstrdup(value);
-            return 0;
-        }
+    case CLI_STR:
+        return cli_set(k, obj, value, "", err);
+    case CLI_ENUM:
+        return cli_set(k, obj, value, "", NULL) == 0 ? 0 : expected(k, NULL, err);
+    case CLI_STR_ARRAY:
+        if (*lead != '[')
+            return cli_set(k, obj, value, "", err);
         break;
-    case CFG_STR_MAP:
-        if (*lead != '{')
-            return set_map_entry(k, obj, value, err);
-        break;
-    case CFG_TABLE:
-        err_set(err, 0, 0, "%s: a table cannot be set from a string", k->name);
+    case CLI_STR_MAP:
+        if (*lead == '{')
+            break;
+        if (strchr(value, '=') == NULL || value[0] == '=') {
+            err_set(err, 0, 0, "%s: expected KEY=VALUE or an inline table", k->key);
+            return SVC_EBADCONFIG;
+        }
+        return cli_set(k, obj, value, "", err);
+    case CLI_TABLE:
+        err_set(err, 0, 0, "%s: a table cannot be set from a string", k->key);
         return SVC_EBADCONFIG;
     default:
         break;
@@ -574,30 +480,36 @@ int cfg_set_string(const struct cfg_key *keys, void *obj, const char *key, const
     return set_from_toml(k, obj, value, err);
 }
 
-void cfg_free(const struct cfg_key *keys, void *obj)
+int cfg_set_string(const struct cli_opt *opts, void *obj, const char *key, const char *value,
+                   struct err_msg *err)
 {
-    for (const struct cfg_key *k = keys; k->name != NULL; k++) {
-        switch (k->type) {
-        case CFG_STR: {
-            char **slot = field(k, obj);
-            free(*slot);
-            *slot = NULL;
-            break;
-        }
-        case CFG_STR_ARRAY:
-        case CFG_STR_MAP: {
-            char ***slot = field(k, obj);
-            free_strv(*slot);
-            *slot = NULL;
-            break;
-        }
-        case CFG_TABLE:
-            *(const struct toml_table **)field(k, obj) = NULL;
-            break;
-        default:
-            break;
-        }
+    const struct cli_opt *k = find_key(opts, key);
+
+    if (k == NULL) {
+        err_set(err, 0, 0, "%s: unknown key", key);
+        return SVC_ENOTFOUND;
     }
+    return set_string(k, obj, value, err);
+}
+
+int cfg_set_value(const struct cli_opt *o, void *obj, const char *value, const char *source,
+                  struct err_msg *err)
+{
+    struct err_msg e = {0};
+
+    if (o->key == NULL)
+        return cli_set(o, obj, value, source, err);
+    int rc = set_string(o, obj, value, &e);
+    if (rc < 0 && o->names != NULL && strcmp(source, CLI_SOURCE_ARGV) == 0)
+        err_set(err, 0, 0, "--%.*s: %s", (int)strcspn(o->names, "|"), o->names, e.msg);
+    else if (rc < 0)
+        err_set(err, 0, 0, "%s: %s", source, e.msg);
+    return rc;
+}
+
+void cfg_free(const struct cli_opt *opts, void *obj)
+{
+    cli_free_part(opts, obj, CLI_KEYED);
 }
 
 void cfg_format_error(const char *path, const struct err_msg *err, char *out, size_t size)

@@ -13,14 +13,12 @@
 #include "log.h"
 
 #define OPT(names, type, field, def, env, help, lo, hi)                                            \
-    {                                                                                              \
-        names, type, offsetof(struct reg_config, field), def, env, help, lo, hi                    \
-    }
+    CLI_OPT(names, type, offsetof(struct reg_config, field), def, env, help, lo, hi)
 
 static const struct cli_opt reg_config_opts[] = {
     OPT("port", CLI_INT, port, "18000", NULL, "TCP port to listen on (0 = any)", 0, 65535),
-    OPT("bind", CLI_STR, bind, "0.0.0.0", NULL, "address to listen on", 0, 0),
-    OPT("port-file", CLI_STR, port_file, NULL, NULL, "write the bound port to this file", 0, 0),
+    CLI_OPT_BIND(struct reg_config),
+    CLI_OPT_PORT_FILE(struct reg_config),
     OPT("health-interval", CLI_DOUBLE, health_interval, "30", NULL,
         "seconds between active health-probe sweeps", 0.001, 86400),
     OPT("health-timeout", CLI_DOUBLE, health_timeout, "5", NULL, "per-probe timeout in seconds",
@@ -59,12 +57,11 @@ static const struct cli_opt reg_config_opts[] = {
         "registrations accepted per second, sustained (429 beyond; 0 = unlimited)", 0, 1e6),
     OPT("registration-burst", CLI_INT, registration_burst, "500", NULL,
         "registrations accepted in a burst above --registration-rate", 1, 10000000),
-    OPT("log-level", CLI_STR, log_level, "info", "INFINI_LOG_LEVEL", "error, warn, info or debug",
-        0, 0),
-    OPT("access-log", CLI_STR, access_log, "-", NULL, "access log: PATH, - (stdout) or off", 0, 0),
+    CLI_OPT_LOG_LEVEL(struct reg_config),
+    CLI_OPT_ACCESS_LOG(struct reg_config, "-"),
     OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "5", NULL,
         "seconds in-flight requests get at shutdown", 0, 3600),
-    {NULL, CLI_STR, 0, NULL, NULL, NULL, 0, 0},
+    CLI_OPT_END,
 };
 
 int reg_config_parse(struct reg_config *cfg, int argc, char **argv, struct err_msg *err)

@@ -614,6 +614,105 @@ TEST(help_returns_one)
     bs_config_free(&c);
 }
 
+TEST(file_and_flag_follow_the_same_range_rule)
+{
+    struct bs_config c;
+    struct warnings w;
+    struct err_msg err;
+    char *low = write_file("port = 8100\n[babysitter]\nheartbeat_interval = 0.009\n"
+                           "[backend]\ncommand = \"x\"\n");
+
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", low, NULL), SVC_EBADCONFIG);
+    ASSERT_CONTAINS(
+        err.msg, "bs.toml:3:22: babysitter.heartbeat_interval: expected a number in 0.01..86400");
+    bs_config_free(&c);
+    drop_file(low);
+    ASSERT_EQ(load(&c, &w, &err, "--port", "8100", "--command", "x", "--heartbeat-interval",
+                   "0.009", NULL),
+              SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "--heartbeat-interval: babysitter.heartbeat_interval: expected a "
+                           "number in 0.01..86400");
+    bs_config_free(&c);
+    /* The top of a range is accepted from either source, one past it from neither. */
+    char *top = write_file("port = 8100\n[babysitter]\nmax_restarts = 1000000000\n"
+                           "[backend]\ncommand = \"x\"\n");
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", top, NULL), 0);
+    ASSERT_EQ(c.max_restarts, 1000000000);
+    bs_config_free(&c);
+    drop_file(top);
+    ASSERT_EQ(load(&c, &w, &err, "--port", "8100", "--command", "x", "--max-restarts", "1000000000",
+                   NULL),
+              0);
+    ASSERT_EQ(c.max_restarts, 1000000000);
+    bs_config_free(&c);
+    char *over = write_file("port = 8100\n[babysitter]\nmax_restarts = 1000000001\n"
+                            "[backend]\ncommand = \"x\"\n");
+    ASSERT_EQ(load(&c, &w, &err, "--config-file", over, NULL), SVC_EBADCONFIG);
+    ASSERT_CONTAINS(err.msg, "babysitter.max_restarts: expected an integer in 0..1000000000");
+    bs_config_free(&c);
+    drop_file(over);
+    ASSERT_EQ(load(&c, &w, &err, "--port", "8100", "--command", "x", "--max-restarts", "1000000001",
+                   NULL),
+              SVC_EBADCONFIG);
+    ASSERT_CONTAINS(err.msg, "babysitter.max_restarts: expected an integer in 0..1000000000");
+    bs_config_free(&c);
+}
+
+/* What --help printed. */
+static const char *help_text(void)
+{
+    static char text[16384];
+    char path[] = "/tmp/bs-help-XXXXXX";
+    int fd = mkstemp(path);
+    struct bs_config c;
+    struct warnings w;
+    struct err_msg err;
+
+    ASSERT_TRUE(fd >= 0);
+    fflush(stdout);
+    int saved = dup(1);
+    ASSERT_TRUE(saved >= 0 && dup2(fd, 1) == 1);
+    int rc = load(&c, &w, &err, "--help", NULL);
+    fflush(stdout);
+    ASSERT_EQ(dup2(saved, 1), 1);
+    close(saved);
+    ASSERT_EQ(rc, 1);
+    bs_config_free(&c);
+    ssize_t n = pread(fd, text, sizeof(text) - 1, 0);
+    ASSERT_TRUE(n > 0);
+    text[n] = '\0';
+    close(fd);
+    unlink(path);
+    return text;
+}
+
+static int count(const char *text, const char *needle)
+{
+    int n = 0;
+
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p++)
+        n++;
+    return n;
+}
+
+TEST(help_lists_each_setting_once_with_key_default_and_env)
+{
+    const char *text = help_text();
+
+    ASSERT_EQ(count(text, "--max-restarts "), 1);
+    ASSERT_CONTAINS(text, "[babysitter.max_restarts] (default: 10000)");
+    ASSERT_CONTAINS(text, "[babysitter.heartbeat_interval] (default: 30)");
+    ASSERT_CONTAINS(text, "[backend.env]");
+    ASSERT_CONTAINS(text, "error, warn, info or debug (default: info) [env INFINI_LOG_LEVEL]");
+    ASSERT_CONTAINS(text, "access log: PATH, - (stdout) or off (default: off)");
+    ASSERT_CONTAINS(text, "address to listen on (default: 0.0.0.0)");
+    ASSERT_CONTAINS(text, "[env INFINI_REGISTRY_TOKEN]");
+    ASSERT_EQ(count(text, "--port-file"), 1);
+    /* File-only keys have no flag. */
+    ASSERT_EQ(count(text, "stop_grace"), 0);
+    ASSERT_EQ(count(text, "--stop-grace"), 0);
+}
+
 HARNESS_MAIN(CASE(defaults), CASE(every_key_of_the_schema), CASE(fixture_master),
              CASE(fixture_slave_keeps_an_argument_with_a_space), CASE(fixture_mock_needs_a_port),
              CASE(args_flag_is_never_split), CASE(command_line_wins_for_every_key),
@@ -622,4 +721,6 @@ HARNESS_MAIN(CASE(defaults), CASE(every_key_of_the_schema), CASE(fixture_master)
              CASE(unknown_keys_warn_or_fail_when_strict), CASE(syntax_error_has_file_line_column),
              CASE(bad_value_has_file_line_column), CASE(missing_required_key_names_the_file),
              CASE(token_and_log_level_from_the_environment),
-             CASE(reference_flags_env_dev_ndev_max_batch), CASE(help_returns_one))
+             CASE(reference_flags_env_dev_ndev_max_batch), CASE(help_returns_one),
+             CASE(file_and_flag_follow_the_same_range_rule),
+             CASE(help_lists_each_setting_once_with_key_default_and_env))

@@ -1,5 +1,7 @@
 /* Unit tests for config/cfg: defaults, every key type with its range limits, unknown keys
- * (warning and strict), command-line overrides, freeing, and `file:line:col` messages. */
+ * (warning and strict), command-line overrides, freeing, `file:line:col` messages, and one
+ * settings table read by both engines: a flag, its environment variable and its file key meet
+ * the same range rule, and default < file < environment < command line. */
 #include "cfg.h"
 
 #include <stdbool.h>
@@ -22,7 +24,6 @@ struct bs_config {
     double restart_delay;
     double heartbeat_interval;
     long long max_log_bytes;
-    uint64_t stop_timeout_ms;
     int backend_type;
     char *command;
     char *work_dir;
@@ -31,36 +32,44 @@ struct bs_config {
     char **models;
     double gpu_util;
     const struct toml_table *metadata;
+    char *command_line_only;
 };
 
 static const char *const backend_types[] = {"command", "vllm", "mock", NULL};
 
 #define OFF(field) offsetof(struct bs_config, field)
 
-static const struct cfg_key bs_keys[] = {
-    CFG_KEY("name", CFG_STR, OFF(name), NULL),
-    CFG_KEY("host", CFG_STR, OFF(host), "127.0.0.1"),
-    CFG_KEY("port", CFG_PORT, OFF(port), "8100"),
-    CFG_KEY("registry_url", CFG_STR, OFF(registry_url), NULL),
-    CFG_KEY("router_url", CFG_STR, OFF(router_url), NULL),
-    CFG_KEY("verbose", CFG_BOOL, OFF(verbose), "false"),
-    CFG_KEY("babysitter.max_restarts", CFG_INT, OFF(max_restarts), "10", .min = 0, .max = 1000000),
-    CFG_KEY("babysitter.restart_delay", CFG_SECONDS, OFF(restart_delay), "5"),
-    CFG_KEY("babysitter.heartbeat_interval", CFG_SECONDS, OFF(heartbeat_interval), "30",
-            .fmax = 3600),
-    CFG_KEY("babysitter.max_log_bytes", CFG_INT64, OFF(max_log_bytes), "1_048_576", .min = 1,
-            .max = 1LL << 40),
-    CFG_KEY("babysitter.stop_timeout_ms", CFG_MS, OFF(stop_timeout_ms), "10000"),
-    CFG_KEY("backend.type", CFG_ENUM, OFF(backend_type), "command", .enum_names = backend_types),
-    CFG_KEY("backend.command", CFG_STR, OFF(command), NULL),
-    CFG_KEY("backend.work_dir", CFG_STR, OFF(work_dir), NULL),
-    CFG_KEY("backend.args", CFG_STR_ARRAY, OFF(args), NULL),
-    CFG_KEY("backend.env", CFG_STR_MAP, OFF(env), NULL),
-    CFG_KEY("backend.models", CFG_STR_ARRAY, OFF(models), "[\"default\"]"),
-    CFG_KEY("backend.gpu_memory_utilization", CFG_DOUBLE, OFF(gpu_util), "0.9", .fmin = 0.1,
-            .fmax = 1.0),
-    CFG_KEY("metadata", CFG_TABLE, OFF(metadata), NULL),
-    CFG_KEY_END,
+/* flag (NULL: file only), TOML key, type, field, default, then range, env, enum names. */
+#define SET(flag, key_, type_, field, def_, ...)                                                   \
+    {                                                                                              \
+        .names = (flag), .key = (key_), .type = (type_), .offset = OFF(field), .def = (def_),      \
+        .help = "", __VA_ARGS__                                                                    \
+    }
+
+static const struct cli_opt bs_keys[] = {
+    SET("name", "name", CLI_STR, name, NULL),
+    SET(NULL, "host", CLI_STR, host, "127.0.0.1"),
+    SET("port", "port", CLI_INT, port, "8100", .max = 65535),
+    SET(NULL, "registry_url", CLI_STR, registry_url, NULL),
+    SET(NULL, "router_url", CLI_STR, router_url, NULL),
+    SET("verbose", "verbose", CLI_BOOL, verbose, "false"),
+    SET("max-restarts", "babysitter.max_restarts", CLI_INT, max_restarts, "10", .max = 1000000,
+        .env = "TEST_CFG_MAX_RESTARTS"),
+    SET("restart-delay", "babysitter.restart_delay", CLI_DOUBLE, restart_delay, "5", .max = 1e9),
+    SET(NULL, "babysitter.heartbeat_interval", CLI_DOUBLE, heartbeat_interval, "30", .max = 3600),
+    SET(NULL, "babysitter.max_log_bytes", CLI_INT64, max_log_bytes, "1_048_576", .min = 1,
+        .max = 1LL << 40),
+    SET(NULL, "backend.type", CLI_ENUM, backend_type, "command", .enum_names = backend_types),
+    SET(NULL, "backend.command", CLI_STR, command, NULL),
+    SET(NULL, "backend.work_dir", CLI_STR, work_dir, NULL),
+    SET("args", "backend.args", CLI_STR_ARRAY, args, NULL),
+    SET("env", "backend.env", CLI_STR_MAP, env, NULL),
+    SET(NULL, "backend.models", CLI_STR_ARRAY, models, "[\"default\"]"),
+    SET(NULL, "backend.gpu_memory_utilization", CLI_DOUBLE, gpu_util, "0.9", .min = 0.1,
+        .max = 1.0),
+    SET(NULL, "metadata", CLI_TABLE, metadata, NULL),
+    SET("config", NULL, CLI_STR, command_line_only, NULL),
+    CLI_OPT_END,
 };
 
 struct warnings {
@@ -152,7 +161,6 @@ TEST(defaults_applied)
     ASSERT_TRUE(c.restart_delay == 5.0);
     ASSERT_TRUE(c.heartbeat_interval == 30.0);
     ASSERT_EQ(c.max_log_bytes, 1048576);
-    ASSERT_TRUE(c.stop_timeout_ms == 10000);
     ASSERT_EQ(c.backend_type, 0);
     ASSERT_NULL(c.args);
     ASSERT_NULL(c.env);
@@ -217,15 +225,19 @@ TEST(load_without_keeping_tree)
         int port;
         char *name;
     } c = {0};
-    static const struct cfg_key small_keys[] = {
-        CFG_KEY("port", CFG_PORT, offsetof(struct small, port), "1"),
-        CFG_KEY("name", CFG_STR, offsetof(struct small, name), NULL),
-        CFG_KEY_END,
+    static const struct cli_opt small_keys[] = {
+        {.key = "port",
+         .type = CLI_INT,
+         .offset = offsetof(struct small, port),
+         .def = "1",
+         .max = 65535},
+        {.key = "name", .type = CLI_STR, .offset = offsetof(struct small, name)},
+        CLI_OPT_END,
     };
     struct warnings w = {0};
     struct err_msg err = {0};
 
-    /* No CFG_TABLE key, so the tree may be dropped right away. */
+    /* No CLI_TABLE key, so the tree may be dropped right away. */
     ASSERT_OK(cfg_load_file(fixture_path("master.toml"), small_keys, &c, 0, collect_warning, &w,
                             NULL, &err));
     ASSERT_EQ(c.port, 8100);
@@ -361,7 +373,7 @@ TEST(double_range_both_ends)
                "backend.gpu_memory_utilization: expected a number in 0.1..1");
 }
 
-TEST(seconds_values)
+TEST(double_range_from_zero)
 {
     struct bs_config c;
 
@@ -373,31 +385,13 @@ TEST(seconds_values)
     ASSERT_TRUE(c.restart_delay == 0.25);
     cfg_free(bs_keys, &c);
     EXPECT_BAD("babysitter.restart_delay = -0.5\n", 1, 28,
-               "babysitter.restart_delay: expected a non-negative number of seconds");
+               "babysitter.restart_delay: expected a number in 0..1e+09");
     EXPECT_BAD("babysitter.restart_delay = inf\n", 1, 28,
-               "babysitter.restart_delay: expected a non-negative number of seconds");
+               "babysitter.restart_delay: expected a number in 0..1e+09");
     EXPECT_BAD("babysitter.restart_delay = \"5s\"\n", 1, 28,
-               "babysitter.restart_delay: expected a non-negative number of seconds");
+               "babysitter.restart_delay: expected a number in 0..1e+09");
     EXPECT_BAD("babysitter.heartbeat_interval = 3600.5\n", 1, 33,
-               "babysitter.heartbeat_interval: expected a number of seconds in 0..3600");
-}
-
-TEST(milliseconds_values)
-{
-    struct bs_config c;
-
-    EXPECT_GOOD("babysitter.stop_timeout_ms = 0\n", &c);
-    ASSERT_TRUE(c.stop_timeout_ms == 0);
-    cfg_free(bs_keys, &c);
-    EXPECT_GOOD("babysitter.stop_timeout_ms = 9223372036854775807\n", &c);
-    ASSERT_TRUE(c.stop_timeout_ms == 9223372036854775807ULL);
-    cfg_free(bs_keys, &c);
-    EXPECT_BAD("babysitter.stop_timeout_ms = -1\n", 1, 30,
-               "babysitter.stop_timeout_ms: expected an integer number of milliseconds in "
-               "0..9223372036854775807");
-    EXPECT_BAD("babysitter.stop_timeout_ms = 1.5\n", 1, 30,
-               "babysitter.stop_timeout_ms: expected an integer number of milliseconds in "
-               "0..9223372036854775807");
+               "babysitter.heartbeat_interval: expected a number in 0..3600");
 }
 
 TEST(enum_values)
@@ -556,8 +550,6 @@ TEST(set_string_overrides_file)
     ASSERT_TRUE(c.restart_delay == 2.5);
     ASSERT_OK(cfg_set_string(bs_keys, &c, "babysitter.max_restarts", "1_000", &err));
     ASSERT_EQ(c.max_restarts, 1000);
-    ASSERT_OK(cfg_set_string(bs_keys, &c, "babysitter.stop_timeout_ms", "250", &err));
-    ASSERT_TRUE(c.stop_timeout_ms == 250);
     ASSERT_OK(cfg_set_string(bs_keys, &c, "backend.type", "mock", &err));
     ASSERT_EQ(c.backend_type, 2);
     ASSERT_OK(cfg_set_string(bs_keys, &c, "backend.args", " [\"a b\", 'c'] # comment", &err));
@@ -683,13 +675,114 @@ TEST(missing_file_names_path)
     ASSERT_STR_EQ(line, "cannot read the configuration file: no such file or directory");
 }
 
+TEST(flag_env_and_file_share_the_range_rule)
+{
+    struct bs_config c = {0};
+    struct err_msg err = {0};
+    const struct cli_opt *o = &bs_keys[cli_index(bs_keys, "max-restarts")];
+    const struct cli_opt *d = &bs_keys[cli_index(bs_keys, "restart-delay")];
+
+    /* Both ends are accepted from the file, a flag read as the file reads it, and a flag read
+     * by the plain command-line rules... */
+    EXPECT_GOOD("babysitter.max_restarts = 1000000\n", &c);
+    ASSERT_EQ(c.max_restarts, 1000000);
+    cfg_free(bs_keys, &c);
+    cfg_apply_defaults(bs_keys, &c);
+    ASSERT_OK(cfg_set_value(o, &c, "0", CLI_SOURCE_ARGV, &err));
+    ASSERT_EQ(c.max_restarts, 0);
+    ASSERT_OK(cli_set(o, &c, "1000000", CLI_SOURCE_ARGV, &err));
+    ASSERT_EQ(c.max_restarts, 1000000);
+    ASSERT_TRUE(cli_in_range(o, 0) && cli_in_range(o, 1000000));
+    /* ...and one past either end is refused by all of them. */
+    EXPECT_BAD("babysitter.max_restarts = 1000001\n", 1, 27,
+               "babysitter.max_restarts: expected an integer in 0..1000000");
+    ASSERT_EQ(cfg_set_value(o, &c, "1000001", CLI_SOURCE_ARGV, &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg,
+                  "--max-restarts: babysitter.max_restarts: expected an integer in 0..1000000");
+    ASSERT_EQ(cfg_set_value(o, &c, "-1", "TEST_CFG_MAX_RESTARTS", &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "TEST_CFG_MAX_RESTARTS: babysitter.max_restarts: expected an integer "
+                           "in 0..1000000");
+    ASSERT_EQ(cli_set(o, &c, "1000001", CLI_SOURCE_ARGV, &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "command line: --max-restarts: '1000001' is outside 0..1e+06");
+    ASSERT_FALSE(cli_in_range(o, -1) || cli_in_range(o, 1000001));
+    ASSERT_EQ(c.max_restarts, 1000000); /* refused values leave the field alone */
+    /* The same for a number with a fractional range. */
+    EXPECT_BAD("babysitter.restart_delay = -0.5\n", 1, 28,
+               "babysitter.restart_delay: expected a number in 0..1e+09");
+    ASSERT_EQ(cfg_set_value(d, &c, "-0.5", CLI_SOURCE_ARGV, &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "--restart-delay: babysitter.restart_delay: expected a number in "
+                           "0..1e+09");
+    ASSERT_EQ(cli_set(d, &c, "-0.5", CLI_SOURCE_ARGV, &err), SVC_EBADCONFIG);
+    ASSERT_OK(cfg_set_value(d, &c, "0", CLI_SOURCE_ARGV, &err));
+    ASSERT_TRUE(c.restart_delay == 0.0);
+    cfg_free(bs_keys, &c);
+}
+
+TEST(one_table_default_file_env_argv)
+{
+    static const struct cli_info info = {"test-cfg", "testing"};
+    char *argv[] = {"prog",  "--config", "x.toml", "--port",          "9000",
+                    "--env", "A=argv",   "--args", "[\"p\", \"q r\"]"};
+    const char *doc = "port = 8200\nbabysitter.max_restarts = 3\nbabysitter.restart_delay = 1\n"
+                      "[backend.env]\nA = \"file\"\nB = \"file\"\n";
+    struct bs_config c = {0};
+    struct cli_args args;
+    struct err_msg err = {0};
+    struct toml_table *t = toml_parse(doc, strlen(doc), &err);
+
+    ASSERT_NOT_NULL(t);
+    setenv("TEST_CFG_MAX_RESTARTS", "7", 1);
+    ASSERT_OK(cli_scan(bs_keys, 9, argv, &info, &args, &err));
+    /* The command line's own settings first (they name the file)... */
+    cli_apply_defaults(bs_keys, &c, CLI_UNKEYED, cfg_set_value);
+    ASSERT_OK(cli_apply_given(bs_keys, &c, &args, CLI_UNKEYED, cfg_set_value, &err));
+    ASSERT_STR_EQ(c.command_line_only, "x.toml");
+    ASSERT_EQ(c.port, 0); /* settings with a key wait for the file */
+    /* ...then the file over the defaults, then the environment and argv over the file. */
+    ASSERT_OK(cfg_apply(bs_keys, t, &c, CFG_STRICT, NULL, NULL, &err));
+    ASSERT_OK(cli_apply_given(bs_keys, &c, &args, CLI_KEYED, cfg_set_value, &err));
+    ASSERT_EQ(c.port, 9000);
+    ASSERT_EQ(c.max_restarts, 7);
+    ASSERT_TRUE(c.restart_delay == 1.0);
+    ASSERT_TRUE(c.heartbeat_interval == 30.0);
+    ASSERT_STR_EQ(c.env[0], "A=argv");
+    ASSERT_STR_EQ(c.env[1], "B=file");
+    ASSERT_STR_EQ(c.args[1], "q r");
+    ASSERT_TRUE(args.given & (1ULL << cli_index(bs_keys, "max-restarts")));
+    ASSERT_TRUE(args.given & (1ULL << cli_index(bs_keys, "port")));
+    ASSERT_FALSE(args.given & (1ULL << cli_index(bs_keys, "restart-delay")));
+    cli_args_free(&args);
+    cli_free(bs_keys, &c);
+    ASSERT_NULL(c.command_line_only);
+    ASSERT_NULL(c.env);
+    toml_free(t);
+    unsetenv("TEST_CFG_MAX_RESTARTS");
+}
+
+TEST(file_only_settings_have_no_flag)
+{
+    static const struct cli_info info = {"test-cfg", "testing"};
+    char *by_key[] = {"prog", "--backend.type", "mock"};
+    char *by_field[] = {"prog", "--gpu-memory-utilization=0.5"};
+    struct cli_args args;
+    struct err_msg err = {0};
+
+    ASSERT_EQ(cli_scan(bs_keys, 3, by_key, &info, &args, &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "unknown option '--backend.type' (see --help)");
+    ASSERT_EQ(cli_scan(bs_keys, 2, by_field, &info, &args, &err), SVC_EBADCONFIG);
+    ASSERT_EQ(cli_index(bs_keys, "metadata"), -1);
+    ASSERT_EQ(cli_index(bs_keys, "config"), (int)(sizeof(bs_keys) / sizeof(bs_keys[0])) - 2);
+}
+
 HARNESS_MAIN(CASE(defaults_applied), CASE(file_values_override_defaults), CASE(load_master_fixture),
              CASE(load_without_keeping_tree), CASE(string_array_keeps_argument_with_spaces),
              CASE(table_is_borrowed_from_tree), CASE(int_range_both_ends),
              CASE(int64_range_both_ends), CASE(port_range), CASE(bool_values),
-             CASE(double_range_both_ends), CASE(seconds_values), CASE(milliseconds_values),
-             CASE(enum_values), CASE(string_values), CASE(string_array_errors), CASE(env_map),
+             CASE(double_range_both_ends), CASE(double_range_from_zero), CASE(enum_values),
+             CASE(string_values), CASE(string_array_errors), CASE(env_map),
              CASE(unknown_keys_warn_with_position), CASE(unknown_key_strict_is_error),
              CASE(nested_unknown_table), CASE(prefix_table_wrong_type),
              CASE(set_string_overrides_file), CASE(set_string_errors), CASE(cfg_free_leaves_nulls),
-             CASE(error_format_file_line_col), CASE(missing_file_names_path))
+             CASE(error_format_file_line_col), CASE(missing_file_names_path),
+             CASE(flag_env_and_file_share_the_range_rule), CASE(one_table_default_file_env_argv),
+             CASE(file_only_settings_have_no_flag))
