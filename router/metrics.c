@@ -243,6 +243,23 @@ static int cmp_model_count(const void *a, const void *b)
     return strcmp(((const struct model_count *)a)->model, ((const struct model_count *)b)->model);
 }
 
+static void model_family(struct buf *out, struct buf *l, const struct model_count *mc, size_t nm,
+                         bool healthy)
+{
+    const char *name =
+        healthy ? "infini_router_model_healthy_instances" : "infini_router_model_instances";
+
+    prom_family(out, name, "gauge",
+                healthy ? "Instances serving the model that can take requests (probe ok, not "
+                          "ejected)."
+                        : "Routable instances serving the model.");
+    for (size_t k = 0; k < nm; k++) {
+        buf_reset(l);
+        prom_label(l, "model", mc[k].model);
+        prom_sample(out, name, l->data, healthy ? mc[k].healthy : mc[k].total);
+    }
+}
+
 static void write_models(const struct rt_router *rt, struct buf *out)
 {
     size_t n, nm = 0, cap = 0;
@@ -271,20 +288,8 @@ static void write_models(const struct rt_router *rt, struct buf *out)
     if (nm > 0)
         qsort(mc, nm, sizeof(*mc), cmp_model_count);
     buf_init(&l, 4096);
-    prom_family(out, "infini_router_model_instances", "gauge",
-                "Routable instances serving the model.");
-    for (size_t k = 0; k < nm; k++) {
-        buf_reset(&l);
-        prom_label(&l, "model", mc[k].model);
-        prom_sample(out, "infini_router_model_instances", l.data, mc[k].total);
-    }
-    prom_family(out, "infini_router_model_healthy_instances", "gauge",
-                "Instances serving the model that can take requests (probe ok, not ejected).");
-    for (size_t k = 0; k < nm; k++) {
-        buf_reset(&l);
-        prom_label(&l, "model", mc[k].model);
-        prom_sample(out, "infini_router_model_healthy_instances", l.data, mc[k].healthy);
-    }
+    model_family(out, &l, mc, nm, false);
+    model_family(out, &l, mc, nm, true);
     buf_free(&l);
     free(mc);
 }
