@@ -7,38 +7,20 @@
 # Besides the build: prometheus (promtool) for the observability test, systemd for
 # systemd-analyze (the unit-file test), dpkg-dev for CPack's .deb dependencies.
 # Usage: scripts/install-deps.sh [--bench]   (--bench adds wrk, haproxy, nginx, gnuplot)
+#        scripts/install-deps.sh --print-mirror   (prints that mirror; installs nothing)
 set -euo pipefail
-
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    command -v sudo >/dev/null || { echo "install-deps: need root or sudo" >&2; exit 1; }
-    SUDO="sudo"
-fi
-
-PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev valgrind iproute2 curl git
-      libuv1-dev libcurl4-openssl-dev libcjson-dev libzmq3-dev libmsgpack-dev
-      prometheus systemd dpkg-dev)
-[ "${1:-}" = "--bench" ] && PKGS+=(wrk haproxy nginx-light gnuplot-nox procps)
-
-missing=()
-for p in "${PKGS[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    echo "install-deps: installing ${missing[*]}"
-    export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get update -qq
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+APT_ETC=${APT_ETC:-/etc/apt}
+OS_RELEASE=${OS_RELEASE:-/etc/os-release}
 
 # debian_mirror: the first URI of an enabled "deb" source serving this release's codename with
 # the main component, from the one-line files (deb [opts] URI SUITE COMPONENT...) and the deb822
-# ones (stanzas of Types/URIs/Suites/Components/Enabled, continuation lines indented).
+# ones (stanzas of Types/URIs/Suites/Components/Enabled, continuation lines indented). APT_ETC
+# and OS_RELEASE (default /etc/apt, /etc/os-release) point elsewhere for tests.
 debian_mirror() {
     local codename files=() f
-    # shellcheck disable=SC1091 # a system file, not ours
-    codename=$(. /etc/os-release && printf '%s' "${VERSION_CODENAME:-}")
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
+    # shellcheck disable=SC1090,SC1091 # a system file, not ours
+    codename=$(. "$OS_RELEASE" && printf '%s' "${VERSION_CODENAME:-}")
+    for f in "$APT_ETC/sources.list" "$APT_ETC"/sources.list.d/*.list "$APT_ETC"/sources.list.d/*.sources; do
         [ -f "$f" ] && files+=("$f")
     done
     [ -n "$codename" ] && [ ${#files[@]} -gt 0 ] || return 1
@@ -72,9 +54,36 @@ debian_mirror() {
             field = tolower($0); sub(/:.*/, "", field)
             line = $0; sub(/^[^:]*:[ \t]*/, "", line); v[field] = line
         }
-        END { if (!found && deb822) stanza_end() }
+        END { if (!found && deb822) stanza_end(); if (!found) exit 1 }
     ' "${files[@]}"
 }
+
+if [ "${1:-}" = "--print-mirror" ]; then
+    debian_mirror || { echo "install-deps: no Debian main archive in the apt sources" >&2; exit 1; }
+    exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "install-deps: need root or sudo" >&2; exit 1; }
+    SUDO="sudo"
+fi
+
+PKGS=(build-essential cmake pkg-config python3 clang clang-format libclang-rt-14-dev valgrind iproute2 curl git
+      libuv1-dev libcurl4-openssl-dev libcjson-dev libzmq3-dev libmsgpack-dev
+      prometheus systemd dpkg-dev)
+[ "${1:-}" = "--bench" ] && PKGS+=(wrk haproxy nginx-light gnuplot-nox procps)
+
+missing=()
+for p in "${PKGS[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
 # llhttp from trixie: download the two .debs with a private sources list, then dpkg -i them.
 if ! pkg-config --exists libllhttp 2>/dev/null; then
