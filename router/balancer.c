@@ -40,7 +40,7 @@ struct pick_ctx {
     const struct rt_model_view *v;
     const char *klass;  /* size class to avoid instances labelled otherwise, or NULL */
     bool panic;         /* ignore ejections */
-    unsigned bound;     /* load bound, 0 = none */
+    uint64_t bound;     /* load bound, 0 = none */
     int first_eligible; /* first member the walk found eligible (ignoring the bound) */
 };
 
@@ -106,11 +106,26 @@ static struct rt_instance *pick_least_load(struct pick_ctx *x, struct rt_model_v
     return best;
 }
 
-/* The load bound over the candidates: max(ceil(c * (total + 1) / n), floor); 0 when none. */
-static unsigned load_bound(struct pick_ctx *x, const struct rt_model_view *v)
+uint64_t rt_balancer_load_bound(uint64_t total, size_t n, double c, unsigned load_floor)
+{
+    if (n == 0)
+        return 0;
+    if (!(c >= 1.0))
+        c = 1.0;
+    double b = ceil(c * ((double)total + 1.0) / (double)n);
+    if (!(b < 18446744073709551616.0))
+        return UINT64_MAX;
+    /* At a load of one or two requests "c x mean" forces a spill on every small burst, and every
+     * spill turns a prefix-cache hit into a miss: below the floor keys stay home. */
+    return (uint64_t)b > load_floor ? (uint64_t)b : load_floor;
+}
+
+/* The load bound over the candidates (0 when there are none). */
+static uint64_t load_bound(struct pick_ctx *x, const struct rt_model_view *v)
 {
     const struct rt_pick_req *r = x->r;
-    unsigned total = 0, n = 0;
+    uint64_t total = 0;
+    size_t n = 0;
 
     for (size_t i = 0; i < v->n; i++) {
         if (candidate(x, v->members[i])) {
@@ -118,13 +133,7 @@ static unsigned load_bound(struct pick_ctx *x, const struct rt_model_view *v)
             n++;
         }
     }
-    if (n == 0)
-        return 0;
-    double c = r->balance_factor >= 1.0 ? r->balance_factor : 1.0;
-    unsigned bound = (unsigned)ceil(c * (double)(total + 1) / (double)n);
-    /* At a load of one or two requests "c x mean" forces a spill on every small burst, and every
-     * spill turns a prefix-cache hit into a miss: below the floor keys stay home. */
-    return bound > r->load_floor ? bound : (r->load_floor ? r->load_floor : 1);
+    return rt_balancer_load_bound(total, n, r->balance_factor, r->load_floor);
 }
 
 static struct rt_instance *pick_by_key(struct pick_ctx *x, struct rt_model_view *v, bool bounded,
@@ -178,7 +187,7 @@ static struct rt_instance *pick_cache_aware(struct pick_ctx *x, struct rt_model_
     if (n > 0) {
         /* The bound matters only once some candidate reaches the floor. */
         if (max_load >= r->load_floor) {
-            unsigned bound = load_bound(x, v);
+            uint64_t bound = load_bound(x, v);
             size_t kept = 0;
             for (size_t i = 0; i < n; i++) {
                 if (rt_instance_load(cands[i], r->now_s) < bound)

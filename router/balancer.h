@@ -65,4 +65,12 @@ struct rt_pick {
 /* 0 with `out` filled, or SVC_ENOROUTE when no candidate is left. */
 int rt_balancer_pick(struct rt_services *s, const struct rt_pick_req *r, struct rt_pick *out);
 
+/* The load bound of consistent hashing with bounded loads (Mirrokni, Thorup and Zadimoghaddam;
+ * HAProxy's hash-balance-factor): max(ceil(c * (total + 1) / n), load_floor), where `total` is
+ * the load of the `n` candidates. A candidate whose load is below it may take one more request,
+ * and one always is (the mean is below it); rt_balancer_pick() walks a key's order to the first
+ * such candidate. c below 1 or NaN counts as 1 (a smaller bound could leave no candidate under
+ * it). Returns 0 when n is 0, UINT64_MAX when the bound does not fit. Pure. */
+uint64_t rt_balancer_load_bound(uint64_t total, size_t n, double c, unsigned load_floor);
+
 #endif

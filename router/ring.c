@@ -1,4 +1,4 @@
-/* Consistent-hash ring with bounded loads, in one of two modes chosen by size alone (so every
+/* Consistent-hash ring (key order only), in one of two modes chosen by size alone (so every
  * router picks the same one for the same members):
  * - up to RT_RING_RENDEZVOUS_MAX distinct names, rendezvous (highest random weight) hashing: a
  *   key visits members in descending hash(key, name) order. That is the limit of infinitely
@@ -15,7 +15,6 @@
  * and libc only. */
 #include "ring.h"
 
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -335,65 +334,4 @@ out:
     if (v.heap)
         free(v.bits);
     return found;
-}
-
-uint64_t rt_ring_load_bound(const unsigned *loads, const bool *eligible, size_t n, double c)
-{
-    uint64_t sum = 0;
-    size_t m = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        sum += eligible[i] ? loads[i] : 0u;
-        m += eligible[i];
-    }
-    if (m == 0)
-        return 0;
-    if (!(c >= 1.0))
-        c = 1.0;
-    double b = ceil(c * ((double)sum + 1.0) / (double)m);
-    if (!(b < 18446744073709551616.0))
-        return UINT64_MAX;
-    return (uint64_t)b;
-}
-
-struct bounded {
-    const unsigned *loads;
-    const bool *eligible;
-    uint64_t bound;
-    int first; /* first eligible member met: the key's owner among the eligible */
-};
-
-static bool accept_bounded(void *ud, unsigned m)
-{
-    struct bounded *b = ud;
-
-    if (!b->eligible[m])
-        return false;
-    if (b->first < 0)
-        b->first = (int)m;
-    return b->loads[m] < b->bound;
-}
-
-int rt_ring_pick_below(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
-                       const bool *eligible, uint64_t bound, bool *spilled)
-{
-    struct bounded b = {loads, eligible, bound, -1};
-
-    int m = rt_ring_walk(r, key_hash, accept_bounded, &b);
-    if (spilled != NULL)
-        *spilled = m >= 0 && m != b.first;
-    return m;
-}
-
-int rt_ring_pick_bounded(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
-                         const bool *eligible, double c, bool *spilled)
-{
-    uint64_t bound = rt_ring_load_bound(loads, eligible, r->n_members, c);
-
-    if (bound == 0) {
-        if (spilled != NULL)
-            *spilled = false;
-        return -1;
-    }
-    return rt_ring_pick_below(r, key_hash, loads, eligible, bound, spilled);
 }

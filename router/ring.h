@@ -1,14 +1,14 @@
-/* Consistent hashing over members identified by name, and the bounded-load pick built on it
- * ("consistent hashing with bounded loads", Mirrokni, Thorup and Zadimoghaddam; HAProxy's
- * hash-balance-factor). A key's preference order over the members depends only on the key and
- * the names, so every router replica that lists the same members, in any order, maps every key
- * to the same member, and a membership change moves only the keys of the member that joined or
- * left. Up to RT_RING_RENDEZVOUS_MAX names the order is rendezvous hashing (descending
- * hash(key, name): exact balance in expectation and exactly minimal movement, at one hash per
- * member per lookup); above it each member owns `vnodes` points at hashes of its name and the
- * replica index, walked clockwise from the key. The ring is immutable after rt_ring_new(): rebuild
- * it when membership changes and share it read-only. Depends on common/hash and libc; knows nothing
- * of instances. */
+/* Consistent hashing over members identified by name: a key's order of preference over the
+ * members. The order depends only on the key and the names, so every router replica that lists
+ * the same members, in any order, maps every key to the same member, and a membership change
+ * moves only the keys of the member that joined or left. Up to RT_RING_RENDEZVOUS_MAX names the
+ * order is rendezvous hashing (descending hash(key, name): exact balance in expectation and
+ * exactly minimal movement, at one hash per member per lookup); above it each member owns
+ * `vnodes` points at hashes of its name and the replica index, walked clockwise from the key.
+ * The ring keeps only that order: which member along it takes a request (eligibility, the
+ * bounded-load cap of rt_balancer_load_bound()) is the caller's accept callback. The ring is
+ * immutable after rt_ring_new(): rebuild it when membership changes and share it read-only.
+ * Depends on common/hash and libc; knows nothing of instances or loads. */
 #ifndef SVC_ROUTER_RING_H
 #define SVC_ROUTER_RING_H
 
@@ -30,8 +30,6 @@
 #define RT_RING_MAX_VNODES  4096u
 #define RT_RING_MAX_MEMBERS (1u << 20)
 #define RT_RING_MAX_POINTS  (1u << 26)
-/* Default load factor c of rt_ring_pick_bounded(): no member above 1.25x the mean load. */
-#define RT_RING_DEFAULT_BALANCE 1.25
 
 struct rt_ring;
 
@@ -51,7 +49,7 @@ struct rt_ring *rt_ring_new(const char *const *names, size_t n, unsigned vnodes)
 /* Releases the ring. NULL-safe. */
 void rt_ring_free(struct rt_ring *r);
 
-/* The `n` given to rt_ring_new(): the length the `loads` and `eligible` arrays must have. */
+/* The `n` given to rt_ring_new(): member indexes run from 0 to n - 1. */
 size_t rt_ring_size(const struct rt_ring *r);
 
 /* Walks members clockwise from the first point at or after `key_hash` (wrapping around),
@@ -61,28 +59,5 @@ size_t rt_ring_size(const struct rt_ring *r);
  * allocates nothing unless more than 16 distinct members are refused on a ring of more than
  * 65536 members. `ud` is passed through untouched. */
 int rt_ring_walk(const struct rt_ring *r, uint64_t key_hash, rt_ring_accept_cb accept, void *ud);
-
-/* The bounded-load capacity: ceil(c * (sum of eligible loads + 1) / eligible count), the
- * largest load a member may already have and still take one more request being
- * load < bound. `loads` and `eligible` (borrowed) have `n` entries. c below 1 or NaN counts
- * as 1 (a smaller bound could leave no member under it). Returns 0 when nothing is eligible,
- * UINT64_MAX when the bound does not fit. */
-uint64_t rt_ring_load_bound(const unsigned *loads, const bool *eligible, size_t n, double c);
-
-/* Returns the member for `key_hash` under bounded loads: the first member clockwise that is
- * eligible and whose load is below rt_ring_load_bound(loads, eligible, rt_ring_size(r), c).
- * Such a member always exists when any is eligible, because the mean eligible load is below
- * the bound. `loads` and `eligible` (borrowed) have rt_ring_size(r) entries. *spilled (may be
- * NULL) is set when the pick is not the first eligible member clockwise (the key's owner was
- * full). -1 if none is eligible. */
-int rt_ring_pick_bounded(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
-                         const bool *eligible, double c, bool *spilled);
-
-/* rt_ring_pick_bounded() with the bound given: for a caller that keeps the eligible load total
- * and count up to date itself and so avoids the O(members) pass of rt_ring_load_bound(). The
- * first member clockwise that is eligible and whose load is below `bound`, or -1 when there is
- * none; *spilled (may be NULL) as above. */
-int rt_ring_pick_below(const struct rt_ring *r, uint64_t key_hash, const unsigned *loads,
-                       const bool *eligible, uint64_t bound, bool *spilled);
 
 #endif

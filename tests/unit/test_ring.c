@@ -1,6 +1,7 @@
 /* Unit tests for router/ring: stable and order-independent mapping, key movement on membership
- * changes, balance, bounded-load picks (including a hot key), and the edge cases (empty ring,
- * one member, duplicate names, everyone refused, long walks). 10,000 keys throughout. */
+ * changes, balance, and the edge cases (empty ring, one member, duplicate names, everyone
+ * refused, long walks). 10,000 keys throughout. The bounded-load pick built on the walk is
+ * tested where it lives, through rt_balancer_pick() (test_router_balancer.c). */
 #include "ring.h"
 
 #include <stdint.h>
@@ -78,13 +79,13 @@ static bool record(void *ud, unsigned m)
 TEST(empty_ring)
 {
     struct rt_ring *r = rt_ring_new(NULL, 0, 0);
-    bool spilled = true;
+    struct order o = {.n = 0};
 
     ASSERT_NOT_NULL(r);
     ASSERT_EQ(rt_ring_size(r), 0);
     ASSERT_EQ(owner(r, 123), -1);
-    ASSERT_EQ(rt_ring_pick_bounded(r, 123, NULL, NULL, 1.25, &spilled), -1);
-    ASSERT_FALSE(spilled);
+    ASSERT_EQ(rt_ring_walk(r, 123, record, &o), -1);
+    ASSERT_EQ(o.n, 0);
     rt_ring_free(r);
     rt_ring_free(NULL);
 }
@@ -102,16 +103,14 @@ TEST(single_member)
 {
     const char *names[] = {"only"};
     struct rt_ring *r = rt_ring_new(names, 1, 0);
-    unsigned loads[1] = {1000};
-    bool yes[1] = {true}, no[1] = {false}, spilled;
+    struct order o = {.n = 0};
 
     ASSERT_EQ(rt_ring_size(r), 1);
     for (int i = 0; i < KEYS; i++)
         ASSERT_EQ(owner(r, key_hash(i)), 0);
-    /* Alone, its load is the mean: always below the bound. */
-    ASSERT_EQ(rt_ring_pick_bounded(r, 1, loads, yes, 1.25, &spilled), 0);
-    ASSERT_FALSE(spilled);
-    ASSERT_EQ(rt_ring_pick_bounded(r, 1, loads, no, 1.25, &spilled), -1);
+    /* Refused, it is offered once and the walk ends. */
+    ASSERT_EQ(rt_ring_walk(r, 1, record, &o), -1);
+    ASSERT_EQ(o.n, 1);
     rt_ring_free(r);
 }
 
@@ -295,176 +294,28 @@ TEST(vnode_ring_balance_and_movement)
     rt_ring_free(less);
 }
 
-TEST(load_bound_formula)
-{
-    unsigned loads[4] = {4, 4, 4, 4};
-    bool all[4] = {true, true, true, true}, some[4] = {true, false, true, false};
-    bool none[4] = {false, false, false, false};
-
-    ASSERT_EQ(rt_ring_load_bound(loads, all, 4, 1.25), 6);  /* ceil(1.25 * 17 / 4) */
-    ASSERT_EQ(rt_ring_load_bound(loads, some, 2, 1.25), 7); /* ceil(1.25 * 5 / 1) */
-    ASSERT_EQ(rt_ring_load_bound(loads, some, 4, 1.25), 6); /* ceil(1.25 * 9 / 2) */
-    ASSERT_EQ(rt_ring_load_bound(loads, all, 4, 0.5), 5);   /* c < 1 counts as 1 */
-    ASSERT_EQ(rt_ring_load_bound(loads, all, 4, 2.0), 9);
-    ASSERT_EQ(rt_ring_load_bound(loads, none, 4, 1.25), 0);
-    unsigned zero[4] = {0, 0, 0, 0};
-    ASSERT_EQ(rt_ring_load_bound(zero, all, 4, 1.25), 1);
-    ASSERT_TRUE(rt_ring_load_bound(zero, all, 4, 1e300) == UINT64_MAX);
-}
-
-enum { SIM_N = 10, SIM_TARGET_INFLIGHT = 64 };
-
-struct sim {
-    struct rt_ring *r;
-    const char **names;
-    unsigned loads[SIM_N];
-    bool eligible[SIM_N];
-    unsigned inflight[4096]; /* member of each in-flight request */
-    size_t n_inflight;
-    int spills;
-};
-
-/* One request: checks the pick against the definition by replaying the walk order. */
-static void sim_assign(struct sim *s, uint64_t h)
-{
-    uint64_t bound = rt_ring_load_bound(s->loads, s->eligible, SIM_N, 1.25);
-    bool spilled, below = false;
-
-    for (int i = 0; i < SIM_N; i++)
-        below |= s->eligible[i] && s->loads[i] < bound;
-    ASSERT_TRUE(below);
-    int m = rt_ring_pick_bounded(s->r, h, s->loads, s->eligible, 1.25, &spilled);
-    ASSERT_TRUE(m >= 0);
-    ASSERT_TRUE(s->eligible[m]);
-    ASSERT_LT(s->loads[m], bound);
-    struct order o = {.n = 0};
-    rt_ring_walk(s->r, h, record, &o);
-    size_t i = 0, first = SIZE_MAX;
-    for (; o.m[i] != (unsigned)m; i++) {
-        /* Everything walked past was ineligible or full. */
-        ASSERT_TRUE(!s->eligible[o.m[i]] || s->loads[o.m[i]] >= bound);
-        if (s->eligible[o.m[i]] && first == SIZE_MAX)
-            first = i;
-    }
-    ASSERT_EQ(spilled, first != SIZE_MAX);
-    s->spills += spilled;
-    s->loads[m]++;
-    s->inflight[s->n_inflight++] = (unsigned)m;
-}
-
-/* Completes a random in-flight request. */
-static void sim_complete(struct sim *s)
-{
-    size_t i = rng() % s->n_inflight;
-    s->loads[s->inflight[i]]--;
-    s->inflight[i] = s->inflight[--s->n_inflight];
-}
-
-static void simulate(struct sim *s, int hot_percent, bool flap)
-{
-    memset(s->loads, 0, sizeof(s->loads));
-    s->n_inflight = 0;
-    s->spills = 0;
-    for (int i = 0; i < SIM_N; i++)
-        s->eligible[i] = i != 3;
-    for (int req = 0; req < KEYS; req++) {
-        if (flap && req % 500 == 0)
-            for (int i = 0; i < SIM_N; i++)
-                s->eligible[i] = rng() % 4 != 0 || i == 0;
-        int key = (int)(rng() % 100) < hot_percent ? 0 : (int)(rng() % 1000);
-        sim_assign(s, key_hash(key));
-        while (s->n_inflight > SIM_TARGET_INFLIGHT || (s->n_inflight > 0 && rng() % 2 == 0))
-            sim_complete(s);
-    }
-}
-
-TEST(bounded_loads_uniform_keys)
-{
-    struct sim s = {.names = make_names("inst", SIM_N)};
-
-    s.r = rt_ring_new(s.names, SIM_N, 0);
-    simulate(&s, 0, false);
-    printf("uniform: %d spills of %d\n", s.spills, KEYS);
-    rt_ring_free(s.r);
-}
-
-TEST(bounded_loads_hot_key)
-{
-    struct sim s = {.names = make_names("inst", SIM_N)};
-
-    s.r = rt_ring_new(s.names, SIM_N, 0);
-    simulate(&s, 50, false);
-    printf("hot key 50%%: %d spills of %d\n", s.spills, KEYS);
-    /* Half the traffic on one key cannot fit under 1.25x the mean on one member. */
-    ASSERT_LT(1000, s.spills);
-    simulate(&s, 50, true);
-    printf("hot key 50%% with eligibility flapping: %d spills\n", s.spills);
-    rt_ring_free(s.r);
-}
-
-/* The bound-given variant decides exactly like the one computing the bound. */
-TEST(pick_below_matches_pick_bounded)
-{
-    const char **names = make_names("inst", 20);
-    struct rt_ring *r = rt_ring_new(names, 20, 0);
-    unsigned loads[20];
-    bool eligible[20], s1, s2;
-
-    for (int round = 0; round < 2000; round++) {
-        for (int i = 0; i < 20; i++) {
-            loads[i] = (unsigned)(rng() % 12);
-            eligible[i] = rng() % 5 != 0;
-        }
-        uint64_t h = rng(), bound = rt_ring_load_bound(loads, eligible, 20, 1.25);
-        int a = rt_ring_pick_bounded(r, h, loads, eligible, 1.25, &s1);
-        ASSERT_EQ(rt_ring_pick_below(r, h, loads, eligible, bound, &s2), a);
-        ASSERT_EQ(s1, s2);
-    }
-    /* Nobody is below a bound of 0. */
-    ASSERT_EQ(rt_ring_pick_below(r, 1, loads, eligible, 0, &s1), -1);
-    ASSERT_FALSE(s1);
-    rt_ring_free(r);
-}
-
-TEST(spill_goes_clockwise)
+TEST(all_refused)
 {
     const char **names = make_names("inst", 5);
     struct rt_ring *r = rt_ring_new(names, 5, 0);
     struct order o = {.n = 0};
-    unsigned loads[5] = {0, 0, 0, 0, 0};
-    bool eligible[5] = {true, true, true, true, true}, spilled;
 
-    rt_ring_walk(r, 777, record, &o);
-    ASSERT_EQ(o.n, 5);
-    /* Fill the owner: bound = ceil(1.25 * 11 / 5) = 3, owner at 10 is full. */
-    loads[o.m[0]] = 10;
-    ASSERT_EQ(rt_ring_pick_bounded(r, 777, loads, eligible, 1.25, &spilled), o.m[1]);
-    ASSERT_TRUE(spilled);
-    /* The next one ineligible: skip to the third. */
-    eligible[o.m[1]] = false;
-    ASSERT_EQ(rt_ring_pick_bounded(r, 777, loads, eligible, 1.25, &spilled), o.m[2]);
-    ASSERT_TRUE(spilled);
-    /* The owner ineligible and nobody full: the next eligible is the owner, not a spill. */
-    eligible[o.m[0]] = false;
-    eligible[o.m[1]] = true;
-    ASSERT_EQ(rt_ring_pick_bounded(r, 777, loads, eligible, 1.25, &spilled), o.m[1]);
-    ASSERT_FALSE(spilled);
-    rt_ring_free(r);
-}
-
-TEST(all_ineligible)
-{
-    const char **names = make_names("inst", 5);
-    struct rt_ring *r = rt_ring_new(names, 5, 0);
-    unsigned loads[5] = {0};
-    bool eligible[5] = {false}, spilled = true;
-
-    ASSERT_EQ(rt_ring_pick_bounded(r, 1, loads, eligible, 1.25, &spilled), -1);
-    ASSERT_FALSE(spilled);
-    struct order o = {.n = 0};
     ASSERT_EQ(rt_ring_walk(r, 1, record, &o), -1);
     ASSERT_EQ(o.n, 5);
     rt_ring_free(r);
+}
+
+struct pick_one {
+    unsigned want;
+    size_t calls;
+};
+
+static bool accept_one(void *ud, unsigned m)
+{
+    struct pick_one *p = ud;
+
+    p->calls++;
+    return m == p->want;
 }
 
 TEST(duplicate_names)
@@ -490,14 +341,13 @@ TEST(duplicate_names)
         if (o.m[i] == 1)
             ASSERT_EQ(o.m[i + 1], 4);
     }
-    /* The first "a" unavailable, the second takes its keys without a spill. */
-    unsigned loads[5] = {0};
-    bool eligible[5] = {false, true, true, true, true}, spilled;
+    /* The first "a" refused, the second is offered next: it takes the keys of the name. */
     uint64_t h = 0;
     while (owner(d, h) != 0)
         h += UINT64_C(0x9e3779b97f4a7c15);
-    ASSERT_EQ(rt_ring_pick_bounded(d, h, loads, eligible, 1.25, &spilled), 2);
-    ASSERT_FALSE(spilled);
+    struct pick_one not_first = {.want = 2, .calls = 0};
+    ASSERT_EQ(rt_ring_walk(d, h, accept_one, &not_first), 2);
+    ASSERT_EQ(not_first.calls, 2);
     rt_ring_free(d);
     rt_ring_free(u);
 }
@@ -507,19 +357,6 @@ static bool count_and_refuse(void *ud, unsigned m)
     (void)m;
     (*(size_t *)ud)++;
     return false;
-}
-
-struct pick_one {
-    unsigned want;
-    size_t calls;
-};
-
-static bool accept_one(void *ud, unsigned m)
-{
-    struct pick_one *p = ud;
-
-    p->calls++;
-    return m == p->want;
 }
 
 /* Long walks switch from the on-stack list to a bitmap (on the stack up to 65,536 members,
@@ -554,7 +391,5 @@ TEST(long_walks)
 
 HARNESS_MAIN(CASE(empty_ring), CASE(invalid_arguments), CASE(single_member),
              CASE(same_key_same_member_any_order), CASE(movement_on_leave), CASE(movement_on_join),
-             CASE(balance_pinned), CASE(vnode_ring_balance_and_movement), CASE(load_bound_formula),
-             CASE(bounded_loads_uniform_keys), CASE(bounded_loads_hot_key),
-             CASE(pick_below_matches_pick_bounded), CASE(spill_goes_clockwise),
-             CASE(all_ineligible), CASE(duplicate_names), CASE(long_walks))
+             CASE(balance_pinned), CASE(vnode_ring_balance_and_movement), CASE(all_refused),
+             CASE(duplicate_names), CASE(long_walks))

@@ -1,8 +1,13 @@
 /* Unit tests for router/balancer over a real instance table: per-model round-robin, key
- * stickiness independent of insertion order, movement only on membership change, bounded-load
- * spill, cache_type size classes, exclusions, least-load and panic mode. */
+ * stickiness independent of insertion order, movement only on membership change, the load-bound
+ * formula and bounded-load picks (simulated traffic with uniform keys and a hot key, each pick
+ * checked against the definition; spills along the key's order; nobody eligible; one instance;
+ * no instance; a re-registered name), cache_type size classes, exclusions, least-load and panic
+ * mode. */
 #include "balancer.h"
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -316,7 +321,358 @@ TEST(least_load_and_panic)
     done(s);
 }
 
+/* ---------------------------------------------------------------- bounded loads */
+
+TEST(load_bound_formula)
+{
+    ASSERT_EQ(rt_balancer_load_bound(16, 4, 1.25, 1), 6);   /* ceil(1.25 * 17 / 4) */
+    ASSERT_EQ(rt_balancer_load_bound(4, 1, 1.25, 1), 7);    /* ceil(1.25 * 5 / 1) */
+    ASSERT_EQ(rt_balancer_load_bound(8, 2, 1.25, 1), 6);    /* ceil(1.25 * 9 / 2) */
+    ASSERT_EQ(rt_balancer_load_bound(16, 4, 0.5, 1), 5);    /* c < 1 counts as 1 */
+    ASSERT_EQ(rt_balancer_load_bound(16, 4, NAN, 1), 5);    /* and so does NaN */
+    ASSERT_EQ(rt_balancer_load_bound(16, 4, 2.0, 1), 9);    /* ceil(2 * 17 / 4) */
+    ASSERT_EQ(rt_balancer_load_bound(16, 0, 1.25, 8), 0);   /* nothing to bound */
+    ASSERT_EQ(rt_balancer_load_bound(0, 4, 1.25, 1), 1);    /* ceil(1.25 / 4) */
+    ASSERT_EQ(rt_balancer_load_bound(0, 4, 1.25, 0), 1);    /* a floor of 0 is no floor */
+    ASSERT_EQ(rt_balancer_load_bound(16, 4, 1.25, 8), 8);   /* the floor lifts the bound */
+    ASSERT_EQ(rt_balancer_load_bound(100, 4, 1.25, 8), 32); /* ceil(1.25 * 101 / 4) above it */
+    ASSERT_TRUE(rt_balancer_load_bound(0, 4, 1e300, 1) == UINT64_MAX);
+    ASSERT_TRUE(rt_balancer_load_bound(0, 4, INFINITY, 1) == UINT64_MAX);
+    ASSERT_TRUE(rt_balancer_load_bound(UINT64_MAX, 1, 1.0, 1) == UINT64_MAX);
+}
+
+static uint64_t rng_state = UINT64_C(0x2545f4914f6cdd1d);
+
+static uint64_t rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* A keyed request for model "m" with the classic bound (floor 1). */
+static struct rt_pick_req keyed(const char *key)
+{
+    struct rt_pick_req r = req("m", key);
+
+    r.load_floor = 1;
+    return r;
+}
+
+/* The key's order of preference over the n instances of model "m", found through the production
+ * path alone: with every instance eligible and idle, the pick that excludes the first i of the
+ * order is the (i+1)-th. Writes n instances to `order`. */
+static void key_order(struct rt_services *s, const char *key, struct rt_instance **order, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        struct rt_pick_req r = keyed(key);
+        r.exclude = order;
+        r.nexclude = i;
+        order[i] = pick(s, r, NULL);
+        ASSERT_NOT_NULL(order[i]);
+        for (size_t j = 0; j < i; j++)
+            ASSERT_TRUE(order[j] != order[i]);
+    }
+    struct rt_pick_req r = keyed(key);
+    r.exclude = order;
+    r.nexclude = n;
+    ASSERT_NULL(pick(s, r, NULL));
+}
+
+/* The bound rt_balancer_pick() must respect: over the eligible instances. */
+static uint64_t bound_now(struct rt_services *s, double c, unsigned floor_)
+{
+    size_t n, k = 0;
+    struct rt_instance *const *all = rt_services_all(s, &n);
+    uint64_t total = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (rt_instance_is_eligible(all[i], 1000)) {
+            total += all[i]->in_flight;
+            k++;
+        }
+    }
+    return rt_balancer_load_bound(total, k, c, floor_);
+}
+
+enum { SIM_N = 10, SIM_KEYS = 1000, SIM_REQUESTS = 10000, SIM_TARGET_INFLIGHT = 64 };
+
+struct sim {
+    struct rt_services *s;
+    struct rt_instance *inst[SIM_N];
+    struct rt_instance *order[SIM_KEYS][SIM_N]; /* each key's order */
+    struct rt_instance *inflight[SIM_REQUESTS]; /* instance of each request in flight */
+    size_t n_inflight;
+    int spills;
+};
+
+static const char *sim_key(int k)
+{
+    static char key[32];
+
+    snprintf(key, sizeof(key), "conversation-%d", k);
+    return key;
+}
+
+static void sim_setup(struct sim *x)
+{
+    char name[16];
+
+    x->s = table();
+    for (int i = 0; i < SIM_N; i++) {
+        snprintf(name, sizeof(name), "inst-%d", i);
+        x->inst[i] = add(x->s, name, 8000 + i, "\"m\"", NULL);
+    }
+    for (int k = 0; k < SIM_KEYS; k++)
+        key_order(x->s, sim_key(k), x->order[k], SIM_N);
+}
+
+/* One request for key k, checked against the definition: the chosen instance is eligible and
+ * below the bound, every instance the key's order passed over was ineligible or full, and it
+ * is a spill exactly when an eligible instance was passed over. */
+static void sim_assign(struct sim *x, int k)
+{
+    uint64_t bound = bound_now(x->s, 1.25, 1);
+    char reason[64];
+    struct rt_instance *m = pick(x->s, keyed(sim_key(k)), reason);
+
+    ASSERT_NOT_NULL(m);
+    ASSERT_TRUE(rt_instance_is_eligible(m, 1000));
+    ASSERT_LT(m->in_flight, bound);
+    bool passed_eligible = false;
+    size_t i = 0;
+    for (; i < SIM_N && x->order[k][i] != m; i++) {
+        struct rt_instance *skipped = x->order[k][i];
+        bool eligible = rt_instance_is_eligible(skipped, 1000);
+        ASSERT_TRUE(!eligible || skipped->in_flight >= bound);
+        passed_eligible |= eligible;
+    }
+    ASSERT_LT(i, SIM_N); /* the pick is in the key's order */
+    ASSERT_STR_EQ(reason, passed_eligible ? "key-spill" : "key-hash");
+    x->spills += passed_eligible;
+    m->in_flight++;
+    x->inflight[x->n_inflight++] = m;
+}
+
+/* Completes a random request in flight. */
+static void sim_complete(struct sim *x)
+{
+    size_t i = rng() % x->n_inflight;
+
+    x->inflight[i]->in_flight--;
+    x->inflight[i] = x->inflight[--x->n_inflight];
+}
+
+/* SIM_REQUESTS requests, hot_percent of them on key 0, the rest on uniform keys, about
+ * SIM_TARGET_INFLIGHT in flight; instance 3 is ineligible, or with `flap` a random quarter of the
+ * instances every 500 requests (instance 0 never). */
+static void simulate(struct sim *x, int hot_percent, bool flap)
+{
+    x->n_inflight = 0;
+    x->spills = 0;
+    for (int i = 0; i < SIM_N; i++) {
+        x->inst[i]->in_flight = 0;
+        x->inst[i]->probe_ok = i != 3;
+    }
+    for (int n = 0; n < SIM_REQUESTS; n++) {
+        if (flap && n % 500 == 0)
+            for (int i = 0; i < SIM_N; i++)
+                x->inst[i]->probe_ok = rng() % 4 != 0 || i == 0;
+        int k = (int)(rng() % 100) < hot_percent ? 0 : (int)(rng() % SIM_KEYS);
+        sim_assign(x, k);
+        while (x->n_inflight > SIM_TARGET_INFLIGHT || (x->n_inflight > 0 && rng() % 2 == 0))
+            sim_complete(x);
+    }
+    while (x->n_inflight > 0)
+        sim_complete(x);
+}
+
+TEST(bounded_loads_uniform_keys)
+{
+    static struct sim x;
+
+    sim_setup(&x);
+    simulate(&x, 0, false);
+    printf("uniform: %d spills of %d\n", x.spills, SIM_REQUESTS);
+    done(x.s);
+}
+
+TEST(bounded_loads_hot_key)
+{
+    static struct sim x;
+
+    sim_setup(&x);
+    simulate(&x, 50, false);
+    printf("hot key 50%%: %d spills of %d\n", x.spills, SIM_REQUESTS);
+    /* Half the traffic on one key cannot fit under 1.25x the mean on one instance. */
+    ASSERT_LT(1000, x.spills);
+    simulate(&x, 50, true);
+    printf("hot key 50%% with eligibility flapping: %d spills\n", x.spills);
+    done(x.s);
+}
+
+TEST(spill_goes_clockwise)
+{
+    struct rt_services *s = table();
+    struct rt_instance *o[5];
+    char name[16], reason[64];
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "inst-%d", i);
+        add(s, name, 8100 + i, "\"m\"", NULL);
+    }
+    key_order(s, "k777", o, 5);
+    /* Fill the owner: bound = ceil(1.25 * 11 / 5) = 3, the owner at 10 is full. */
+    o[0]->in_flight = 10;
+    ASSERT_TRUE(pick(s, keyed("k777"), reason) == o[1]);
+    ASSERT_STR_EQ(reason, "key-spill");
+    /* The next one ineligible: skip to the third (bound ceil(1.25 * 11 / 4) = 4). */
+    o[1]->probe_ok = false;
+    ASSERT_TRUE(pick(s, keyed("k777"), reason) == o[2]);
+    ASSERT_STR_EQ(reason, "key-spill");
+    /* The third full too (bound ceil(1.25 * 19 / 4) = 6): the fourth. */
+    o[2]->in_flight = 8;
+    ASSERT_EQ(bound_now(s, 1.25, 1), 6);
+    ASSERT_TRUE(pick(s, keyed("k777"), reason) == o[3]);
+    ASSERT_STR_EQ(reason, "key-spill");
+    /* Everyone but the last full (bound ceil(1.25 * 31 / 4) = 10): the last. */
+    o[2]->in_flight = o[3]->in_flight = 10;
+    ASSERT_EQ(bound_now(s, 1.25, 1), 10);
+    ASSERT_TRUE(pick(s, keyed("k777"), reason) == o[4]);
+    ASSERT_STR_EQ(reason, "key-spill");
+    /* The owner ineligible and nobody full: the next eligible is the owner, not a spill. */
+    o[0]->probe_ok = false;
+    o[1]->probe_ok = true;
+    o[2]->in_flight = o[3]->in_flight = 0;
+    ASSERT_TRUE(pick(s, keyed("k777"), reason) == o[1]);
+    ASSERT_STR_EQ(reason, "key-hash");
+    for (int i = 0; i < 5; i++)
+        o[i]->in_flight = 0;
+    done(s);
+}
+
+TEST(all_ineligible)
+{
+    struct rt_services *s = table();
+    struct rt_instance *o[5];
+    char name[16], reason[64];
+    struct rt_pick p;
+
+    for (int i = 0; i < 5; i++) {
+        snprintf(name, sizeof(name), "inst-%d", i);
+        add(s, name, 8200 + i, "\"m\"", NULL);
+    }
+    key_order(s, "k1", o, 5);
+    /* Every probe failing: nothing to route to, not even in panic. */
+    for (int i = 0; i < 5; i++)
+        o[i]->probe_ok = false;
+    struct rt_pick_req r = keyed("k1");
+    ASSERT_EQ(rt_balancer_pick(s, &r, &p), SVC_ENOROUTE);
+    ASSERT_NULL(p.inst);
+    /* Every one only ejected: panic takes the key's owner, loads aside. */
+    for (int i = 0; i < 5; i++) {
+        o[i]->probe_ok = true;
+        rt_instance_note_failure(o[i], RT_FAULT_TRANSPORT, 1, 1000);
+        ASSERT_FALSE(rt_instance_is_eligible(o[i], 1000));
+    }
+    o[0]->in_flight = 50;
+    ASSERT_TRUE(pick(s, keyed("k1"), reason) == o[1]);
+    ASSERT_STR_EQ(reason, "panic key-spill");
+    o[0]->in_flight = 0;
+    ASSERT_TRUE(pick(s, keyed("k1"), reason) == o[0]);
+    ASSERT_STR_EQ(reason, "panic key-hash");
+    done(s);
+}
+
+TEST(single_member)
+{
+    struct rt_services *s = table();
+    struct rt_instance *only = add(s, "only", 8300, "\"m\"", NULL);
+    char reason[64], key[32];
+
+    /* Alone, its load is the mean: always below the bound, whatever the key. */
+    only->in_flight = 1000;
+    for (int k = 0; k < 100; k++) {
+        snprintf(key, sizeof(key), "conversation-%d", k);
+        ASSERT_TRUE(pick(s, keyed(key), reason) == only);
+        ASSERT_STR_EQ(reason, "key-hash");
+    }
+    only->probe_ok = false;
+    ASSERT_NULL(pick(s, keyed("conversation-1"), NULL));
+    only->in_flight = 0;
+    done(s);
+}
+
+TEST(empty_table)
+{
+    struct rt_services *s = table();
+    struct rt_pick p;
+    struct rt_pick_req r = keyed("k");
+
+    ASSERT_EQ(rt_balancer_pick(s, &r, &p), SVC_ENOROUTE);
+    ASSERT_NULL(p.inst);
+    /* Instances of another model only: "m" has no view at all. */
+    add(s, "other", 8400, "\"m2\"", NULL);
+    ASSERT_EQ(rt_balancer_pick(s, &r, &p), SVC_ENOROUTE);
+    ASSERT_NULL(p.inst);
+    done(s);
+}
+
+/* The key order follows names, not instance objects: an instance that leaves and comes back
+ * under its name (a restart, a new address) takes back exactly its keys, while the old one,
+ * still held by a transfer, takes none; and while it is unavailable its keys go to the next in
+ * their order without counting as spills. */
+TEST(same_name_takes_the_keys)
+{
+    enum { N = 4, K = 500 };
+    struct rt_services *s = table();
+    struct rt_instance *inst[N], *order[N];
+    static char owner[K][16];
+    char name[16], key[32], reason[64];
+
+    for (int i = 0; i < N; i++) {
+        snprintf(name, sizeof(name), "inst-%d", i);
+        inst[i] = add(s, name, 8500 + i, "\"m\"", NULL);
+    }
+    for (int k = 0; k < K; k++) {
+        snprintf(key, sizeof(key), "conversation-%d", k);
+        snprintf(owner[k], sizeof(owner[k]), "%s", pick(s, keyed(key), NULL)->name);
+    }
+    struct rt_instance *old = inst[1];
+    rt_instance_ref(old); /* a transfer still holds it */
+    rt_services_remove(s, old);
+    struct rt_instance *again = add(s, "inst-1", 8600, "\"m\"", NULL);
+    ASSERT_TRUE(again != old);
+    int owned = 0;
+    for (int k = 0; k < K; k++) {
+        snprintf(key, sizeof(key), "conversation-%d", k);
+        struct rt_instance *now = pick(s, keyed(key), NULL);
+        ASSERT_TRUE(now != old);
+        ASSERT_STR_EQ(now->name, owner[k]);
+        owned += now == again;
+    }
+    ASSERT_TRUE(owned > 0);
+    /* Its probe not passed yet: each of its keys goes to the next in the key's order. */
+    for (int k = 0; k < K; k++) {
+        if (strcmp(owner[k], "inst-1") != 0)
+            continue;
+        snprintf(key, sizeof(key), "conversation-%d", k);
+        key_order(s, key, order, N);
+        ASSERT_TRUE(order[0] == again);
+        again->probe_ok = false;
+        ASSERT_TRUE(pick(s, keyed(key), reason) == order[1]);
+        ASSERT_STR_EQ(reason, "key-hash");
+        again->probe_ok = true;
+    }
+    rt_instance_unref(old);
+    done(s);
+}
+
 HARNESS_MAIN(CASE(round_robin_is_per_model), CASE(key_mapping_independent_of_insertion_order),
              CASE(keys_move_only_off_a_leaving_instance), CASE(bounded_load_spills_to_next),
              CASE(load_floor_keeps_keys_home_at_low_load), CASE(size_classes_avoid_the_other_label),
-             CASE(exclusions_unknown_models_and_non_routable), CASE(least_load_and_panic))
+             CASE(exclusions_unknown_models_and_non_routable), CASE(least_load_and_panic),
+             CASE(load_bound_formula), CASE(bounded_loads_uniform_keys),
+             CASE(bounded_loads_hot_key), CASE(spill_goes_clockwise), CASE(all_ineligible),
+             CASE(single_member), CASE(empty_table), CASE(same_name_takes_the_keys))

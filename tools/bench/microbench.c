@@ -1,12 +1,12 @@
 /* infini-microbench: single-threaded timings of the router's hot pure functions, printed with
- * the conditions they were measured under: a bounded-load pick on a 1,000-member ring, ring
- * construction, request body extraction on a 32 KB chat body and on 1 MiB bodies, hash64, and
- * the cache-aware path (prompt block hashing plus prefix-index lookup and insert, on 32 KB and
- * 512 KB prompts against an index already holding a million blocks).
- * DESIGN.md §7 asks for a routing decision within 2 us at 1,000 instances and a prefix lookup +
- * insert within 10 us for 32 KB (100 us for 512 KB). Each figure is the
- * median of 5 rounds of at least 0.2 s; build with -DCMAKE_BUILD_TYPE=Release for real numbers.
- * Links router_core; uses CLOCK_MONOTONIC. */
+ * the conditions they were measured under: a key's walk on a 1,000-member ring and on rendezvous
+ * sizes, ring construction, the balancer's whole bounded-load decision (rt_balancer_pick), request
+ * body extraction on a 32 KB chat body and on 1 MiB bodies, hash64, and the cache-aware path
+ * (prompt block hashing plus prefix-index lookup and insert, on 32 KB and 512 KB prompts against an
+ * index already holding a million blocks). DESIGN.md §7 asks for a routing decision within 2 us at
+ * 1,000 instances and a prefix lookup + insert within 10 us for 32 KB (100 us for 512 KB). Each
+ * figure is the median of 5 rounds of at least 0.2 s; build with -DCMAKE_BUILD_TYPE=Release for
+ * real numbers. Links router_core; uses CLOCK_MONOTONIC. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -86,33 +86,7 @@ struct ring_bench {
     const char **names;
     struct rt_ring *ring;
     uint64_t keys[KEYS];
-    unsigned loads[MEMBERS];
-    bool eligible[MEMBERS];
 };
-
-static uint64_t run_pick(void *ud, size_t n)
-{
-    struct ring_bench *b = ud;
-    uint64_t acc = 0;
-    bool spilled;
-
-    for (size_t i = 0; i < n; i++)
-        acc += (uint64_t)rt_ring_pick_bounded(b->ring, b->keys[i % KEYS], b->loads, b->eligible,
-                                              RT_RING_DEFAULT_BALANCE, &spilled);
-    return acc;
-}
-
-static uint64_t run_pick_below(void *ud, size_t n)
-{
-    struct ring_bench *b = ud;
-    uint64_t acc = 0, bound = rt_ring_load_bound(b->loads, b->eligible, MEMBERS, 1.25);
-    bool spilled;
-
-    for (size_t i = 0; i < n; i++)
-        acc += (uint64_t)rt_ring_pick_below(b->ring, b->keys[i % KEYS], b->loads, b->eligible,
-                                            bound, &spilled);
-    return acc;
-}
 
 static bool accept_first(void *ud, unsigned m)
 {
@@ -148,35 +122,19 @@ static void bench_ring(void)
 {
     struct ring_bench *b = xcalloc(1, sizeof(*b));
     char(*store)[32] = xmalloc(MEMBERS * sizeof(*store));
-    unsigned max_load = 0, spills = 0;
 
     b->names = xmalloc(MEMBERS * sizeof(*b->names));
     for (size_t i = 0; i < MEMBERS; i++) {
         snprintf(store[i], sizeof(store[i]), "10.%zu.%zu.7:8000", i / 256, i % 256);
         b->names[i] = store[i];
-        b->loads[i] = (unsigned)(rng() % 16);
-        b->eligible[i] = true;
-        max_load = b->loads[i] > max_load ? b->loads[i] : max_load;
     }
     for (size_t i = 0; i < KEYS; i++)
         b->keys[i] = rng();
     b->ring = rt_ring_new(b->names, MEMBERS, 0);
-    for (size_t i = 0; i < KEYS; i++) {
-        bool spilled;
-        rt_ring_pick_bounded(b->ring, b->keys[i], b->loads, b->eligible, 1.25, &spilled);
-        spills += spilled;
-    }
-    uint64_t bound = rt_ring_load_bound(b->loads, b->eligible, MEMBERS, 1.25);
     printf("ring: %d members x %u vnodes = %d points, names like \"%s\"\n", MEMBERS,
            RT_RING_DEFAULT_VNODES, MEMBERS * (int)RT_RING_DEFAULT_VNODES, b->names[1]);
-    printf("  rt_ring_pick_bounded  %8.1f ns/op  (%u random keys, random loads 0..%u, all "
-           "eligible, c=1.25: bound %llu, %.1f%% of picks spill)\n",
-           measure(run_pick, b) * 1e9, KEYS, max_load, (unsigned long long)bound,
-           100.0 * spills / KEYS);
-    printf("  rt_ring_pick_below    %8.1f ns/op  (same, bound kept by the caller)\n",
-           measure(run_pick_below, b) * 1e9);
-    printf("  rt_ring_walk          %8.1f ns/op  (first member, no load check)\n",
-           measure(run_walk, b) * 1e9);
+    printf("  rt_ring_walk          %8.1f ns/op  (%u random keys, first member accepted)\n",
+           measure(run_walk, b) * 1e9, KEYS);
     printf("  rt_ring_new           %8.3f ms/op  (%d members, default vnodes)\n",
            measure(run_build, b) * 1e3, MEMBERS);
     rt_ring_free(b->ring);
@@ -184,9 +142,8 @@ static void bench_ring(void)
     static const size_t small[] = {2, 16, 100, RT_RING_RENDEZVOUS_MAX};
     for (size_t i = 0; i < sizeof(small) / sizeof(small[0]); i++) {
         b->ring = rt_ring_new(b->names, small[i], 0);
-        printf("rendezvous: %3zu members  rt_ring_walk %7.1f ns/op  rt_ring_pick_below %7.1f "
-               "ns/op\n",
-               small[i], measure(run_walk, b) * 1e9, measure(run_pick_below, b) * 1e9);
+        printf("rendezvous: %3zu members  rt_ring_walk %7.1f ns/op\n", small[i],
+               measure(run_walk, b) * 1e9);
         rt_ring_free(b->ring);
     }
     free(b->names);
