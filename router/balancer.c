@@ -200,11 +200,13 @@ static struct rt_instance *pick_cache_aware(struct pick_ctx *x, struct rt_model_
         inst = cands[c.index];
         *reason = c.reason;
         out->cache_aware = true;
-        out->depth = c.depth;
+        out->exact = c.exact;
+        out->depth = c.exact ? 0 : c.depth;
+        out->held_tokens = c.held_tokens;
         out->est_s = c.est_s;
         out->uncached_tokens = c.uncached_tokens;
-        snprintf(out->detail, sizeof(out->detail), "%u/%zu est=%.0fms", c.depth, r->car->nblocks,
-                 c.est_s * 1000.0);
+        snprintf(out->detail, sizeof(out->detail), "%u/%u est=%.0fms%s", c.depth, c.total_blocks,
+                 c.est_s * 1000.0, c.exact ? " exact" : "");
     }
     if (cands != stack)
         free(cands);

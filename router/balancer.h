@@ -57,7 +57,9 @@ struct rt_pick {
                                  "prefix", "cold-owner" */
     char detail[48];          /* cache-aware: "<held>/<blocks> est=<ms>ms"; else empty */
     bool cache_aware;         /* the fields below are set */
-    uint32_t depth;           /* prompt blocks the instance holds */
+    bool exact;               /* judged on the instance's KV events (precise mode) */
+    uint32_t depth;           /* prompt blocks the instance holds (the index's blocks) */
+    double held_tokens;       /* prompt tokens the instance holds */
     double est_s;             /* estimated time to first token there */
     double uncached_tokens;   /* prefill expected there */
 };

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 
 #include "hash.h"
+#include "kv_events.h"
+#include "kv_index.h"
 #include "prefix_index.h"
 #include "services.h"
 #include "xalloc.h"
@@ -58,6 +60,62 @@ static uint64_t score(const struct rt_instance *inst, uint64_t key)
     return hash64_u64(inst->name_hash, key);
 }
 
+/* Chains of the prompt's token ids, one per block size met among the candidates (engines of
+ * one model nearly always share one), computed on first use. */
+#define KV_SIZES 4
+
+struct kv_match {
+    const uint32_t *tokens;
+    size_t ntokens;
+    struct {
+        unsigned bs;
+        uint64_t *chain;
+        size_t n;
+    } sizes[KV_SIZES];
+    size_t nsizes;
+};
+
+static void kv_match_init(struct kv_match *m, const uint32_t *tokens, size_t ntokens)
+{
+    m->tokens = tokens;
+    m->ntokens = ntokens;
+    m->nsizes = 0;
+}
+
+/* Tokens of the prompt instance view `k` holds (its block size in *bs), or -1 when it has no
+ * view or no known block size. */
+static double kv_match_held(struct kv_match *m, const struct rt_kv_inst *k, unsigned *bs)
+{
+    unsigned b = rt_kv_index_block_size(k);
+
+    if (k == NULL || b == 0 || m->tokens == NULL)
+        return -1;
+    size_t i = 0;
+    while (i < m->nsizes && m->sizes[i].bs != b)
+        i++;
+    if (i == m->nsizes) {
+        if (m->nsizes == KV_SIZES)
+            return -1;
+        size_t max = m->ntokens / b + 1;
+        m->sizes[i].bs = b;
+        m->sizes[i].chain = xmalloc(max * sizeof(uint64_t));
+        m->sizes[i].n = rt_kv_chain(m->tokens, m->ntokens, b, rt_kv_chain_seed(NULL, 0),
+                                    m->sizes[i].chain, max);
+        if (m->sizes[i].n > max)
+            m->sizes[i].n = max;
+        m->nsizes++;
+    }
+    *bs = b;
+    return (double)rt_kv_index_match(k, m->sizes[i].chain, m->sizes[i].n) * b;
+}
+
+static void kv_match_free(struct kv_match *m)
+{
+    for (size_t i = 0; i < m->nsizes; i++)
+        free(m->sizes[i].chain);
+    m->nsizes = 0;
+}
+
 /* Blocks the member can still take before its cache evicts (SIZE_MAX when unbounded). */
 static size_t room(const struct rt_prefix_index *idx, const struct rt_instance *inst)
 {
@@ -93,21 +151,42 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     int *ids = n <= STACK_CANDS ? ids_stack : xmalloc(n * sizeof(*ids));
     uint32_t *depth = n <= STACK_CANDS ? depth_stack : xmalloc(n * sizeof(*depth));
     double *est = n <= STACK_CANDS ? est_stack : xmalloc(n * sizeof(*est));
+    double held_stack[STACK_CANDS];
+    double *held = n <= STACK_CANDS ? held_stack : xmalloc(n * sizeof(*held));
+    unsigned bs_stack[STACK_CANDS];
+    unsigned *exact_bs = n <= STACK_CANDS ? bs_stack : xmalloc(n * sizeof(*exact_bs));
 
     for (size_t i = 0; i < n; i++)
         ids[i] = cands[i]->prefix_member;
     rt_prefix_index_match(idx, r->blocks, r->nblocks, ids, n, depth);
+    /* Tokens each candidate holds: exact from its KV events when the engine tokenized the
+     * prompt and the candidate publishes them, else from the approximate index. */
+    double bpt = p->bytes_per_token > 0 ? p->bytes_per_token : 4.0;
+    double prompt = r->ntokens > 0 ? (double)r->ntokens : (double)r->text_bytes / bpt;
+    struct kv_match km;
+    kv_match_init(&km, r->tokens, r->ntokens);
+    for (size_t i = 0; i < n; i++) {
+        exact_bs[i] = 0;
+        double h = -1;
+        if (r->tokens != NULL && r->kv != NULL)
+            h = kv_match_held(&km, rt_kv_events_find(r->kv, cands[i]->name), &exact_bs[i]);
+        if (h < 0) {
+            h = (double)depth[i] * (double)p->block_chars / bpt;
+            exact_bs[i] = 0;
+        }
+        held[i] = h < prompt ? h : prompt;
+    }
+    kv_match_free(&km);
 
     uint64_t tie_key = r->nblocks > 0 ? r->blocks[0] : r->head;
     size_t aff = p->affinity_blocks < r->nblocks ? p->affinity_blocks : r->nblocks;
     uint64_t owner_key = aff > 0 ? r->blocks[aff - 1] : r->head;
     size_t best = 0, owner = 0, second = n, session = n, sess_owner = 0;
     uint64_t best_tie = 0, owner_score = 0, second_score = 0, sess_score = 0;
-    uint32_t max_depth = 0;
+    double max_held = 0;
 
     for (size_t i = 0; i < n; i++) {
-        double unc = rt_cache_aware_uncached(p, r->text_bytes, depth[i]);
-        est[i] = rt_cache_aware_estimate(cands[i], p, unc, r->now_s);
+        est[i] = rt_cache_aware_estimate(cands[i], p, prompt - held[i], r->now_s);
         uint64_t tie = score(cands[i], tie_key);
         if (i == 0 || est[i] < est[best] - TIE_S ||
             (est[i] <= est[best] + TIE_S && tie > best_tie)) {
@@ -124,8 +203,8 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
             second = i;
             second_score = os;
         }
-        if (depth[i] > max_depth)
-            max_depth = depth[i];
+        if (held[i] > max_held)
+            max_held = held[i];
         if (r->has_session) {
             if (r->session_instance != 0 && cands[i]->name_hash == r->session_instance)
                 session = i;
@@ -148,16 +227,17 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
      * and a miss, so a near tie must not move it. */
     size_t pref = n;
     bool hot = r->share * (double)n > 1.0;
-    if (max_depth > 0) {
+    if (max_held > 0) {
         /* Among the instances holding about the longest prefix (a block or an eighth of it short,
          * e.g. a tail evicted from one copy): for a prefix taking more than one instance's share
          * of the traffic (hot), the least busy copy, so its copies share its load; for any
          * other, the prompt's rendezvous owner among them, one stable home, so that a copy made
          * under load is left to age out once the load is gone. */
-        uint32_t near = max_depth / 8 > 1 ? max_depth / 8 : 1;
+        double block = (double)p->block_chars / bpt;
+        double near = max_held / 8 > block ? max_held / 8 : block;
         uint64_t pref_score = 0;
         for (size_t i = 0; i < n; i++) {
-            if (depth[i] + near < max_depth || depth[i] == 0)
+            if (held[i] + near < max_held || held[i] <= 0)
                 continue;
             uint64_t sc = score(cands[i], owner_key);
             if (pref == n || (hot ? est[i] < est[pref] : sc > pref_score)) {
@@ -176,19 +256,23 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
          * a miss costs, whether or not the best holds the prefix too. */
         const struct rt_instance *b = cands[best];
         double rate = b->prefill_rate > 0 ? b->prefill_rate : p->default_rate;
-        double whole = rt_cache_aware_uncached(p, r->text_bytes, 0) / rate;
+        double whole = prompt / rate;
         if (est[pref] <= est[best] + p->cold_slack * whole + TIE_S)
             choice = pref;
     }
 
     out->index = choice;
-    out->depth = depth[choice];
-    out->best_depth = max_depth;
+    out->exact = exact_bs[choice] != 0;
+    out->depth = out->exact ? (uint32_t)(held[choice] / exact_bs[choice]) : depth[choice];
+    out->total_blocks =
+        out->exact ? (uint32_t)(r->ntokens / exact_bs[choice]) : (uint32_t)r->nblocks;
+    out->held_tokens = held[choice];
+    out->best_held_tokens = max_held;
     out->est_s = est[choice];
-    out->uncached_tokens = rt_cache_aware_uncached(p, r->text_bytes, depth[choice]);
+    out->uncached_tokens = prompt - held[choice];
     if (choice != pref)
         out->reason = "spill";
-    else if (depth[choice] > 0)
+    else if (held[choice] > 0)
         out->reason = "prefix";
     else
         out->reason = session < n ? "session" : "cold-owner";
@@ -197,5 +281,7 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
         free(ids);
         free(depth);
         free(est);
+        free(held);
+        free(exact_bs);
     }
 }

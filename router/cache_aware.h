@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 struct rt_instance;
+struct rt_kv_events;
 struct rt_prefix_index;
 
 struct rt_ca_params {
@@ -45,16 +46,27 @@ struct rt_ca_request {
     uint64_t session_instance; /* name hash of the instance it last went to, 0 = none */
     double now_s;              /* wall clock, for engine-load freshness */
     double share; /* this prefix's share of its model's recent requests (router/demand) */
+    /* Precise mode (DESIGN.md section 4b): the prompt's token ids from the engine's /tokenize
+     * (NULL = not asked or failed) and the KV event views to match them against. Candidates
+     * that publish events are then judged on the tokens their engine holds; the others on the
+     * approximate index. Borrowed. */
+    const uint32_t *tokens;
+    size_t ntokens;
+    const struct rt_kv_events *kv;
 };
 
 struct rt_ca_choice {
-    size_t index;           /* into the candidate array */
-    uint32_t depth;         /* prompt blocks the chosen instance holds */
-    uint32_t best_depth;    /* the most any candidate holds */
-    double est_s;           /* its estimate */
-    double uncached_tokens; /* prefill it is expected to do */
-    const char *reason;     /* "prefix", "cold-owner", "session", or "spill" when the estimate
-                               overrode the preferred instance (static) */
+    size_t index;            /* into the candidate array */
+    bool exact;              /* judged on its engine's KV events, not on the approximate index */
+    uint32_t depth;          /* prompt blocks the chosen instance holds (its engine's blocks when
+                                exact, the index's otherwise) */
+    uint32_t total_blocks;   /* full blocks in the prompt, in the same unit */
+    double held_tokens;      /* prompt tokens the chosen instance holds */
+    double best_held_tokens; /* the most any candidate holds */
+    double est_s;            /* its estimate */
+    double uncached_tokens;  /* prefill it is expected to do */
+    const char *reason;      /* "prefix", "cold-owner", "session", or "spill" when the estimate
+                                overrode the preferred instance (static) */
 };
 
 /* Chooses among the `n` (>= 1) candidates (borrowed). Never fails. */

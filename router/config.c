@@ -78,6 +78,14 @@ static const struct cli_opt rt_options[] = {
         "cache-aware: seconds a session remembers its instance", 1, 31536000),
     OPT("session-max", CLI_INT, session_max, "100000", NULL,
         "cache-aware: sessions remembered at most", 16, 100000000),
+    OPT("tokenizer", CLI_STR, tokenizer, "none", NULL,
+        "cache-aware: engine (ask an instance's POST /tokenize for the prompt's exact tokens and "
+        "match them against the instances' KV events) | none",
+        0, 0),
+    OPT("tokenizer-timeout", CLI_DOUBLE, tokenizer_timeout, "0.05", NULL,
+        "seconds a /tokenize call may take before the approximate index decides", 0.001, 60),
+    OPT("tokenizer-min-chars", CLI_INT, tokenizer_min_chars, "1024", NULL,
+        "prompts with fewer content bytes are not tokenized", 0, 2147483647),
     OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "30", NULL,
         "seconds in-flight requests get at shutdown", 0, 86400),
     OPT("upstream-api-key", CLI_STR, upstream_api_key, NULL, "INFINI_UPSTREAM_API_KEY",
@@ -118,6 +126,10 @@ int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg
     }
     if (strcmp(cfg->kv_events, "on") != 0 && strcmp(cfg->kv_events, "off") != 0) {
         err_set(err, 0, 0, "--kv-events: '%s' is not on or off", cfg->kv_events);
+        return SVC_EBADCONFIG;
+    }
+    if (strcmp(cfg->tokenizer, "none") != 0 && strcmp(cfg->tokenizer, "engine") != 0) {
+        err_set(err, 0, 0, "--tokenizer: '%s' is not engine or none", cfg->tokenizer);
         return SVC_EBADCONFIG;
     }
     if (strcmp(cfg->session_from, "header") != 0 && strcmp(cfg->session_from, "client-ip") != 0) {

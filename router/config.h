@@ -50,6 +50,9 @@ struct rt_config {
     int upstream_idle;           /* idle keep-alive connections kept per instance */
     double idle_timeout;         /* s, client keep-alive */
     char *kv_events;             /* "on" | "off": subscribe to engines' KV cache events */
+    char *tokenizer;             /* "none" | "engine": ask an engine for the prompt's tokens */
+    double tokenizer_timeout;    /* s */
+    int tokenizer_min_chars;     /* shorter prompts are not tokenized */
     int kv_index_max_bytes;      /* memory cap of the KV event index */
     double kv_replay_timeout;    /* s a KV event replay may take */
     char *log_level;

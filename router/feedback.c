@@ -27,7 +27,9 @@
 #define SESSION_SEED            UINT64_C(0x73657373696f6e)
 /* Moving-average weights: new samples count this much. */
 #define RATE_DOWN 0.02
-#define BPT_ALPHA 0.1
+/* A false hit in precise mode: cached tokens short of the prediction by more than this. */
+#define PRECISE_BLOCK_TOKENS 16.0
+#define BPT_ALPHA            0.1
 /* Prefill samples below this many tokens measure latency, not throughput: skipped. */
 #define RATE_MIN_TOKENS 256.0
 #define RATE_MIN_S      0.001
@@ -56,6 +58,8 @@ void rt_feedback_init(struct rt_feedback *fb, struct rt_router *rt, const struct
 
     fb->active = false;
     fb->indexed = false;
+    fb->tokens = NULL;
+    fb->ntokens = 0;
     fb->blocks = fb->inline_blocks;
     fb->inst = NULL;
     fb->pending = false;
@@ -136,6 +140,8 @@ void rt_feedback_sent(struct rt_feedback *fb, struct rt_router *rt, struct rt_in
     update_capacity(fb, rt, inst);
     rt_prefix_index_insert(rt->prefix, inst->prefix_member, fb->car.blocks, fb->car.nblocks);
     fb->depth = pick->depth;
+    fb->exact = pick->exact;
+    fb->predicted_tokens = pick->held_tokens;
     fb->pending_tokens = pick->uncached_tokens;
     fb->pending_before = inst->pending_prefill;
     fb->rate_at_send = inst->prefill_rate > 0 ? inst->prefill_rate : fb->ca.default_rate;
@@ -201,16 +207,19 @@ static void check_prediction(struct rt_feedback *fb, struct rt_router *rt)
 
     if (!u->has_cached)
         return;
-    double predicted = (double)fb->depth * bc / bpt;
+    double predicted = fb->predicted_tokens;
     if (u->has_prompt && predicted > (double)u->prompt_tokens)
         predicted = (double)u->prompt_tokens;
     inst->predicted_cached += (uint64_t)predicted;
     inst->actual_cached += u->cached_tokens;
-    /* More than one block short of the prediction: the instance did not hold what the index
-     * said (evicted by traffic we did not see, reset, restarted). */
-    size_t held = (size_t)((double)u->cached_tokens * bpt / bc);
-    if (held + 1 < fb->depth) {
+    /* Short of the prediction by more than a block (an engine block when the prediction came
+     * from its KV events): the instance did not hold what we believed (evicted by traffic we
+     * did not see, reset, restarted). */
+    double block = fb->exact ? PRECISE_BLOCK_TOKENS : bc / bpt;
+    if ((double)u->cached_tokens + block < predicted)
         inst->false_hits++;
+    size_t held = (size_t)((double)u->cached_tokens * bpt / bc);
+    if (!fb->exact && held + 1 < fb->depth) {
         rt_prefix_index_truncate(rt->prefix, inst->prefix_member, fb->car.blocks, held,
                                  fb->depth < fb->car.nblocks ? fb->depth : fb->car.nblocks);
     }
@@ -270,9 +279,27 @@ void rt_feedback_done(struct rt_feedback *fb, struct rt_router *rt, int status, 
         learn_rate(fb);
 }
 
+void rt_feedback_set_tokens(struct rt_feedback *fb, struct rt_router *rt, const uint32_t *ids,
+                            size_t n)
+{
+    free(fb->tokens);
+    fb->tokens = NULL;
+    fb->ntokens = 0;
+    if (!fb->active || ids == NULL || n == 0)
+        return;
+    fb->tokens = xmalloc(n * sizeof(*ids));
+    memcpy(fb->tokens, ids, n * sizeof(*ids));
+    fb->ntokens = n;
+    fb->car.tokens = fb->tokens;
+    fb->car.ntokens = n;
+    fb->car.kv = rt->kv_events;
+}
+
 void rt_feedback_free(struct rt_feedback *fb)
 {
     rt_feedback_detach(fb);
+    free(fb->tokens);
+    fb->tokens = NULL;
     if (fb->blocks != fb->inline_blocks)
         free(fb->blocks);
     fb->blocks = fb->inline_blocks;

@@ -43,9 +43,14 @@ struct rt_feedback {
     bool indexed;             /* this attempt was placed by the index (fields below are set) */
     bool pending;             /* pending_tokens counted on inst */
     double pending_tokens;
-    double pending_before; /* the instance's pending prefill when this was sent */
-    double rate_at_send;   /* the prefill rate the estimate used */
-    uint32_t depth;        /* blocks the index said inst held */
+    double pending_before;   /* the instance's pending prefill when this was sent */
+    double rate_at_send;     /* the prefill rate the estimate used */
+    uint32_t depth;          /* blocks the approximate index said inst held (0 when exact) */
+    bool exact;              /* placed on inst's KV events (precise mode) */
+    double predicted_tokens; /* prompt tokens we believed inst held */
+    /* Precise mode: the prompt's token ids from the engine (owned), NULL when not asked. */
+    uint32_t *tokens;
+    size_t ntokens;
     uint64_t send_ns, first_ns;
     struct rt_usage_scan usage;
 };
@@ -68,6 +73,10 @@ void rt_feedback_done(struct rt_feedback *fb, struct rt_router *rt, int status, 
 /* The attempt ends without a learnable response (failure, abort, retry): releases the pending
  * prefill. Safe to call more than once. */
 void rt_feedback_detach(struct rt_feedback *fb);
+/* The engine's token ids for the prompt (borrowed; copied): the next decision is judged on the
+ * instances' KV events where they publish them. Ignored when inactive. */
+void rt_feedback_set_tokens(struct rt_feedback *fb, struct rt_router *rt, const uint32_t *ids,
+                            size_t n);
 /* Releases memory. */
 void rt_feedback_free(struct rt_feedback *fb);
 

@@ -10,6 +10,7 @@
 #include "kv_events.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,9 @@ struct sub {
     char *name, *endpoint, *replay_endpoint, *topic;
     void *sock; /* SUB; NULL when it could not be set up */
     uv_poll_t poll;
+    void *mon; /* PAIR receiving the SUB's connect/disconnect events; NULL without one */
+    uv_poll_t mon_poll;
+    bool mon_inited, connected_once, disconnected;
     uv_timer_t kick;
     bool poll_inited;
     int pending_closes;
@@ -149,12 +153,21 @@ static void sub_close(struct sub *s)
     s->kv = NULL;
     if (s->poll_inited)
         uv_poll_stop(&s->poll);
-    if (s->sock != NULL)
+    if (s->mon_inited)
+        uv_poll_stop(&s->mon_poll);
+    if (s->sock != NULL) {
+        if (s->mon != NULL)
+            (void)zmq_socket_monitor(s->sock, NULL, 0); /* stops the monitor */
         zmq_close(s->sock);
+    }
+    if (s->mon != NULL)
+        zmq_close(s->mon);
     s->ev->pending++;
-    s->pending_closes = s->poll_inited ? 2 : 1;
+    s->pending_closes = 1 + s->poll_inited + s->mon_inited;
     if (s->poll_inited)
         uv_close((uv_handle_t *)&s->poll, on_sub_closed);
+    if (s->mon_inited)
+        uv_close((uv_handle_t *)&s->mon_poll, on_sub_closed);
     uv_close((uv_handle_t *)&s->kick, on_sub_closed);
 }
 
@@ -229,11 +242,19 @@ static int watch(uv_loop_t *loop, void *sock, uv_poll_t *poll, uv_poll_cb cb, vo
 
 /* ---------------------------------------------------------------- applying batches */
 
+static void emptied(struct sub *s)
+{
+    if (s->ev->o.on_emptied != NULL)
+        s->ev->o.on_emptied(s->ev->o.ud, s->name);
+}
+
 static void on_event(void *ud, const struct rt_kv_event *e)
 {
     struct sub *s = ud;
 
     rt_kv_index_apply(s->ev->index, s->kv, e);
+    if (e->type == RT_KV_ALL_CLEARED)
+        emptied(s);
 }
 
 /* The view can no longer be trusted (events lost): start it again, empty. */
@@ -241,6 +262,7 @@ static void lose_state(struct sub *s, uint64_t *counter, const char *why)
 {
     (*counter)++;
     rt_kv_index_clear(s->ev->index, s->kv);
+    emptied(s);
     log_warn("kv_events", "instance=%s seq=%lld %s: index of the instance emptied", s->name,
              (long long)s->last_seq, why);
 }
@@ -417,10 +439,57 @@ static void on_live(struct sub *s, int64_t seq, zmq_msg_t *payload)
     zmq_msg_move(&s->held_msg, payload);
 }
 
+/* The SUB reconnected after losing its publisher: the engine behind it most likely restarted
+ * (its cache is empty and its sequence starts again), and messages published meanwhile are lost
+ * anyway. Whatever the first message's seq, start as a fresh subscription: empty, then a
+ * catch-up replay from seq 0. Without this, a restarted engine that published more batches
+ * than its previous life before we reconnected would look like a mere gap. */
+static void check_monitor(struct sub *s)
+{
+    zmq_msg_t parts[2];
+
+    while (s->mon != NULL && !s->closing && has_pollin(s->mon)) {
+        int n = recv_parts(s->mon, parts, 2);
+        if (n <= 0)
+            return;
+        uint16_t event = 0;
+        if (zmq_msg_size(&parts[0]) >= sizeof(event))
+            memcpy(&event, zmq_msg_data(&parts[0]), sizeof(event));
+        close_parts(parts, n, 2);
+        if (event == ZMQ_EVENT_DISCONNECTED) {
+            s->disconnected = true;
+        } else if (event == ZMQ_EVENT_CONNECTED) {
+            if (s->connected_once && s->disconnected) {
+                if (s->replay != NULL)
+                    replay_close(s->replay);
+                drop_held(s);
+                lose_state(s, &s->st.restarts, "publisher reconnected (engine restarted?)");
+                s->last_seq = -1;
+                /* What it published before we noticed is in its replay buffer: ask now, not at
+                 * the next live message, which may be long in coming. */
+                (void)start_replay(s, 0, true);
+            }
+            s->connected_once = true;
+            s->disconnected = false;
+        }
+    }
+}
+
+static void on_mon_poll(uv_poll_t *p, int status, int events)
+{
+    struct sub *s = p->data;
+
+    (void)status;
+    (void)events;
+    check_monitor(s);
+    kick(s);
+}
+
 static void drain_sub(struct sub *s)
 {
     zmq_msg_t parts[3];
 
+    check_monitor(s);
     for (int i = 0; i < DRAIN_BUDGET; i++) {
         if (s->closing || s->replay != NULL || s->sock == NULL || !has_pollin(s->sock))
             return;
@@ -484,6 +553,30 @@ static char *resolve_endpoint(const char *ep, const char *host)
     return buf_take(&b, NULL);
 }
 
+/* Watches the SUB's connections (libzmq's socket monitor over inproc), so that a reconnection
+ * (the publisher went away and came back) is noticed; without it events still flow, only a
+ * restart hidden behind a reconnect goes unseen. */
+static void start_monitor(struct rt_kv_events *ev, struct sub *s)
+{
+    char addr[64];
+
+    snprintf(addr, sizeof(addr), "inproc://kv-monitor-%p", (void *)s);
+    if (zmq_socket_monitor(s->sock, addr, ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED) < 0)
+        return;
+    s->mon = zmq_socket(ev->ctx, ZMQ_PAIR);
+    if (s->mon == NULL || zmq_connect(s->mon, addr) < 0) {
+        if (s->mon != NULL)
+            zmq_close(s->mon);
+        s->mon = NULL;
+        (void)zmq_socket_monitor(s->sock, NULL, 0);
+        return;
+    }
+    int zero = 0;
+    (void)zmq_setsockopt(s->mon, ZMQ_LINGER, &zero, sizeof(zero));
+    if (watch(ev->loop, s->mon, &s->mon_poll, on_mon_poll, s) == 0)
+        s->mon_inited = true;
+}
+
 static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *endpoint,
                             char *replay_endpoint, const char *topic, unsigned block_size)
 {
@@ -518,6 +611,7 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
     rc = watch(ev->loop, s->sock, &s->poll, on_sub_poll, s);
     SVC_ASSERT(rc == 0); /* a ZMQ_FD is a valid descriptor */
     s->poll_inited = true;
+    start_monitor(ev, s);
     log_info("kv_events", "instance=%s endpoint=%s topic=%s subscribed", name, endpoint, topic);
     kick(s);
     return s;

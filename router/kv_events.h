@@ -31,9 +31,16 @@ struct rt_kv_inst;
 struct rt_kv_index;
 struct rt_services;
 
+/* Called when an instance's engine lost its cached blocks as far as the events tell (an
+ * AllBlocksCleared event, a restart), or when the router lost track of them (a failed replay, a
+ * malformed batch): `instance` (borrowed for the call) holds nothing the router knows of. */
+typedef void (*rt_kv_events_emptied_cb)(void *ud, const char *instance);
+
 struct rt_kv_events_opts {
-    size_t max_bytes;           /* the index's memory cap (--kv-index-max-bytes) */
-    uint64_t replay_timeout_ms; /* a replay not finished by then fails; 0 = 2000 */
+    size_t max_bytes;                   /* the index's memory cap (--kv-index-max-bytes) */
+    uint64_t replay_timeout_ms;         /* a replay not finished by then fails; 0 = 2000 */
+    rt_kv_events_emptied_cb on_emptied; /* may be NULL */
+    void *ud;
 };
 
 struct rt_kv_events;

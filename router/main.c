@@ -26,6 +26,16 @@
 #include "static_services.h"
 #include "wallclock.h"
 
+/* An engine's cache is empty as far as its KV events tell: so is our guess of it. */
+static void kv_emptied(void *ud, const char *instance)
+{
+    struct rt_router *rt = ud;
+    struct rt_instance *inst = rt_services_find(rt->services, instance);
+
+    if (inst != NULL)
+        rt_prefix_index_clear_member(rt->prefix, inst->prefix_member);
+}
+
 static void on_stop(struct daemon *d, void *ud)
 {
     struct rt_router *rt = ud;
@@ -59,6 +69,8 @@ static void on_cleanup(void *ud)
     rt->registry_fetch = NULL;
     http_fetch_free(rt->probe_fetch);
     rt->probe_fetch = NULL;
+    http_fetch_free(rt->tokenize_fetch);
+    rt->tokenize_fetch = NULL;
 }
 
 int main(int argc, char **argv)
@@ -96,10 +108,14 @@ int main(int argc, char **argv)
     rt.metrics = rt_metrics_new();
     rt.registry_fetch = http_fetch_new(&loop, 2);
     rt.probe_fetch = http_fetch_new(&loop, 0);
+    if (strcmp(cfg.tokenizer, "engine") == 0)
+        rt.tokenize_fetch = http_fetch_new(&loop, 8);
     if (strcmp(cfg.kv_events, "on") == 0) {
         const struct rt_kv_events_opts kvo = {
             .max_bytes = (size_t)cfg.kv_index_max_bytes,
             .replay_timeout_ms = (uint64_t)(cfg.kv_replay_timeout * 1000.0),
+            .on_emptied = kv_emptied,
+            .ud = &rt,
         };
         rt.kv_events = rt_kv_events_new(&loop, &kvo);
     }

@@ -55,6 +55,13 @@ static const struct {
     [RT_M_PROBE_FAILURES] = {"infini_router_probe_failures_total", "Failed health probes."},
     [RT_M_AUTH_FAILURES] = {"infini_router_auth_failures_total",
                             "Requests refused for a missing or wrong API key."},
+    [RT_M_TOKENIZE_REQUESTS] = {"infini_router_tokenize_requests_total",
+                                "Calls to an engine's /tokenize (--tokenizer engine)."},
+    [RT_M_TOKENIZE_FAILURES] = {"infini_router_tokenize_failures_total",
+                                "Tokenize calls that failed or timed out (the approximate index "
+                                "decided)."},
+    [RT_M_TOKENIZE_SECONDS] = {"infini_router_tokenize_seconds_total",
+                               "Time spent waiting for /tokenize answers."},
 };
 
 struct rt_metrics *rt_metrics_new(void)
@@ -81,6 +88,11 @@ void rt_metrics_free(struct rt_metrics *m)
 void rt_metrics_inc(struct rt_metrics *m, enum rt_counter c)
 {
     m->counters[c]++;
+}
+
+void rt_metrics_add_seconds(struct rt_metrics *m, enum rt_counter c, double seconds)
+{
+    m->counters[c] += (uint64_t)(seconds * 1e6);
 }
 
 uint64_t rt_metrics_get(const struct rt_metrics *m, enum rt_counter c)
@@ -441,7 +453,9 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
                     (double)m->req[i]->count);
     for (int c = 0; c < RT_M_COUNT; c++) {
         prom_family(out, counter_info[c].name, "counter", counter_info[c].help);
-        prom_sample(out, counter_info[c].name, NULL, (double)m->counters[c]);
+        prom_sample(out, counter_info[c].name, NULL,
+                    c == RT_M_TOKENIZE_SECONDS ? (double)m->counters[c] / 1e6
+                                               : (double)m->counters[c]);
     }
     write_decisions(m, out);
     prom_family(out, "infini_router_in_flight", "gauge", "Proxied requests in progress.");

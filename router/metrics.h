@@ -34,9 +34,14 @@ enum rt_counter {
     RT_M_PROBES,
     RT_M_PROBE_FAILURES,
     RT_M_AUTH_FAILURES,
+    RT_M_TOKENIZE_REQUESTS, /* --tokenizer engine: /tokenize calls */
+    RT_M_TOKENIZE_FAILURES, /* ... that failed or timed out (the approximate index decided) */
+    RT_M_TOKENIZE_SECONDS,  /* ... their total time, as micro-seconds */
     RT_M_COUNT,
 };
 void rt_metrics_inc(struct rt_metrics *m, enum rt_counter c);
+/* Adds a duration to a counter kept in microseconds (written out in seconds). */
+void rt_metrics_add_seconds(struct rt_metrics *m, enum rt_counter c, double seconds);
 uint64_t rt_metrics_get(const struct rt_metrics *m, enum rt_counter c);
 
 /* Writes every metric, including per-instance gauges and histograms. */

@@ -29,6 +29,8 @@
 #include "router.h"
 #include "services.h"
 #include "http_upstream.h"
+#include "kv_events.h"
+#include "tokenize.h"
 #include "wallclock.h"
 #include "xalloc.h"
 
@@ -60,6 +62,8 @@ struct transfer {
     char instance[128];
     char request_id[RT_REQUEST_ID_MAX + 1]; /* X-Request-Id: the client's, or ours */
     bool first_byte;
+    struct rt_tokenize_req *tok; /* --tokenizer engine: the /tokenize call in flight */
+    uint64_t tok_start_ns;
     struct rt_feedback fb;
     /* Last: the transfer is zeroed only up to here (the extraction initialises itself, and
      * clearing its 4 KB of spans cost more than the rest of a small request's bookkeeping). */
@@ -119,7 +123,7 @@ static void finish(struct transfer *t, int status)
 
 static void maybe_free(struct transfer *t)
 {
-    if (t->depth > 0 || !t->finished || t->up != NULL)
+    if (t->depth > 0 || !t->finished || t->up != NULL || t->tok != NULL)
         return;
     rt_feedback_free(&t->fb);
     buf_free(&t->head);
@@ -154,6 +158,10 @@ static void on_client_abort(void *ud)
     t->req = NULL;
     t->client_gone = true;
     rt_metrics_inc(t->rt->metrics, RT_M_CLIENT_ABORTS);
+    if (t->tok != NULL) {
+        rt_tokenize_cancel(t->tok);
+        t->tok = NULL;
+    }
     if (t->up != NULL && t->depth == 0) {
         http_upstream_abort(t->up);
         t->up = NULL;
@@ -516,6 +524,69 @@ static bool refuse_model(struct transfer *t, const struct http_request *req)
     return true;
 }
 
+static void on_tokenized(void *ud, int rc, const uint32_t *ids, size_t n)
+{
+    struct transfer *t = ud;
+    struct rt_metrics *m = t->rt->metrics;
+
+    t->tok = NULL;
+    rt_metrics_add_seconds(m, RT_M_TOKENIZE_SECONDS, (double)(uv_hrtime() - t->tok_start_ns) / 1e9);
+    if (rc == 0)
+        rt_feedback_set_tokens(&t->fb, t->rt, ids, n);
+    else
+        rt_metrics_inc(m, RT_M_TOKENIZE_FAILURES); /* the approximate index decides */
+    t->depth++;
+    attempt(t);
+    t->depth--;
+    maybe_free(t);
+}
+
+/* --tokenizer engine: asks an instance of the model for the prompt's tokens (POST /tokenize,
+ * the engine's own chat template), so that the decision can use the instances' KV events.
+ * Only for prompts worth it, and only when some instance publishes events. Returns true when
+ * the call is under way (attempt() follows from its callback). */
+static bool start_tokenize(struct transfer *t, const struct http_request *req)
+{
+    struct rt_router *rt = t->rt;
+    const struct rt_config *cfg = rt->cfg;
+
+    if (rt->tokenize_fetch == NULL || rt->kv_events == NULL || !t->fb.active ||
+        !rt_tokenize_worth(t->ex.content_bytes, (size_t)cfg->tokenizer_min_chars))
+        return false;
+    struct rt_model_view *v = rt_services_view(rt->services, t->ex.has_model ? t->ex.model : "");
+    uint64_t now = uv_now(rt->loop);
+    struct rt_instance *ask = NULL;
+    /* Spread the calls: the first eligible instance with events from a rotating start. */
+    for (size_t i = 0; v != NULL && i < v->n && ask == NULL; i++) {
+        struct rt_instance *inst = v->members[(rt->request_ids + i) % v->n];
+        if (rt_instance_is_eligible(inst, now) && rt_kv_events_find(rt->kv_events, inst->name))
+            ask = inst;
+    }
+    if (ask == NULL)
+        return false;
+    struct buf body;
+    buf_init(&body, (size_t)cfg->max_body_bytes + 4096);
+    bool chat = t->ex.n_spans > 0 && t->ex.spans[0].kind != RT_EXTRACT_SPAN_PROMPT;
+    /* The engine may want a key: ours for it, else the client's when it was meant for it. */
+    char client_auth[512];
+    const char *headers[2] = {rt->upstream_auth, NULL};
+    struct slice a = http_request_header(req, "authorization");
+    if (headers[0] == NULL && (cfg->api_keys == NULL || cfg->api_keys[0] == '\0') &&
+        a.ptr != NULL && a.len + 16 < sizeof(client_auth)) {
+        memcpy(client_auth, "Authorization: ", 15);
+        copy_text(client_auth + 15, sizeof(client_auth) - 15, a.ptr, a.len);
+        headers[0] = client_auth;
+    }
+    if (rt_tokenize_body(req->body.ptr, req->body.len, chat, &body) == 0) {
+        t->tok_start_ns = uv_hrtime();
+        rt_metrics_inc(rt->metrics, RT_M_TOKENIZE_REQUESTS);
+        t->tok = rt_tokenize_start(rt->tokenize_fetch, ask->url, body.data, body.len, headers,
+                                   ms(cfg->tokenizer_timeout), on_tokenized, t);
+    }
+    buf_free(&body);
+    return t->tok != NULL;
+}
+
 void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
 {
     struct transfer *t = xmalloc(sizeof(*t));
@@ -533,7 +604,7 @@ void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
     rt_extract_body(req->body.ptr, req->body.len, &t->ex); /* also initialises `ex` */
     rt_feedback_init(&t->fb, rt, req, &t->ex);
     t->depth++;
-    if (!refuse_model(t, req))
+    if (!refuse_model(t, req) && !start_tokenize(t, req))
         attempt(t);
     t->depth--;
     maybe_free(t);

@@ -27,6 +27,7 @@ struct rt_router {
     struct rt_metrics *metrics;
     struct http_fetch *registry_fetch; /* registry polls: one kept-alive connection */
     struct http_fetch *probe_fetch;    /* health probes: a new connection each */
+    struct http_fetch *tokenize_fetch; /* --tokenizer engine: kept-alive calls to /tokenize */
     struct rt_discovery *discovery;    /* NULL without --registry-url */
     struct rt_health *health;
     struct http_server *server;

@@ -106,7 +106,7 @@ TEST(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill)
     a->pending_prefill = full - own + 0.5 * full + 50;
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
     ASSERT_STR_EQ(ch.reason, "spill");
-    ASSERT_EQ(ch.best_depth, 40);
+    ASSERT_TRUE(ch.best_held_tokens == 40.0 * BC / 4); /* a holds all 40 blocks */
     /* Both hold it now. Idle, the same copy (the prefix's home) takes it every time, so the other
      * copy ages out: the prefix comes back to one instance. */
     rt_prefix_index_insert(x, b->prefix_member, h, 40);
