@@ -134,6 +134,9 @@ int main(int argc, char **argv)
     limits.max_body = (size_t)cfg.max_body_bytes;
     limits.max_buffered_body = (size_t)cfg.max_buffered_body;
     limits.idle_timeout_ms = (uint64_t)(cfg.idle_timeout * 1000.0);
+    limits.max_connections = (unsigned)cfg.max_connections;
+    limits.header_timeout_ms = (uint64_t)(cfg.header_timeout * 1000.0);
+    limits.body_timeout_ms = (uint64_t)(cfg.body_timeout * 1000.0);
     rt.server = http_server_new(&loop, &limits, rt_handlers_dispatch, &rt);
     if (cfg.registry_url != NULL && cfg.registry_url[0] != '\0')
         rt.discovery = rt_discovery_start(&rt);
