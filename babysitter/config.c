@@ -7,6 +7,7 @@
  * babysitter/metadata. */
 #include "config.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,6 +101,10 @@ static const struct cli_opt bs_options[] = {
     SET(NULL, "metadata", CLI_TABLE, metadata_table, NULL, NULL),
     CLI_OPT_END,
 };
+
+/* flag_given() reads cli_args.given, which covers CLI_MAX_OPTS entries. */
+static_assert(sizeof(bs_options) / sizeof(bs_options[0]) <= CLI_MAX_OPTS + 1,
+              "bs_options outgrew cli_args.given");
 
 struct load {
     struct bs_config *cfg;

@@ -210,6 +210,14 @@ static int find_opt(const struct cli_opt *opts, const char *arg, size_t len)
     return -1;
 }
 
+/* `given` has a bit for each of the first CLI_MAX_OPTS entries; longer tables (the router's)
+ * work, and their later entries are simply not reported. */
+static void mark_given(struct cli_args *args, int i)
+{
+    if (i < CLI_MAX_OPTS)
+        args->given |= 1ULL << i;
+}
+
 int cli_scan(const struct cli_opt *opts, int argc, char **argv, const struct cli_info *info,
              struct cli_args *args, struct err_msg *err)
 {
@@ -247,8 +255,7 @@ int cli_scan(const struct cli_opt *opts, int argc, char **argv, const struct cli
             return SVC_EBADCONFIG;
         }
         args->items[args->n++] = (struct cli_arg){i, val};
-        SVC_ASSERT(i < CLI_MAX_OPTS);
-        args->given |= 1ULL << i;
+        mark_given(args, i);
     }
     return 0;
 }
@@ -289,8 +296,7 @@ int cli_apply_given(const struct cli_opt *opts, void *obj, struct cli_args *args
         if (env == NULL || env[0] == '\0' || !in_part(o, part))
             continue;
         rc = set(o, obj, env, o->env, err);
-        SVC_ASSERT(i < CLI_MAX_OPTS);
-        args->given |= 1ULL << i;
+        mark_given(args, i);
     }
     for (int k = 0; k < args->n && rc == 0; k++) {
         const struct cli_opt *o = &opts[args->items[k].opt];

@@ -87,7 +87,7 @@ struct cli_info {
     const char *summary; /* one line */
 };
 
-#define CLI_MAX_OPTS 64
+#define CLI_MAX_OPTS 64 /* entries `given` reports on; tables may be longer */
 /* The `source` of a value from argv, in messages ("command line: --port: ..."). */
 #define CLI_SOURCE_ARGV "command line"
 
@@ -125,7 +125,8 @@ struct cli_args {
         int opt;           /* index into the table */
         const char *value; /* borrowed from argv (or "true" for a bare boolean flag) */
     } * items;
-    uint64_t given; /* bit i: opts[i] came from argv or (after cli_apply_given) the environment */
+    uint64_t given; /* bit i: opts[i] came from argv or (after cli_apply_given) the environment;
+                     * the first CLI_MAX_OPTS entries only: list those a caller asks about first */
 };
 
 /* Reads argv against `opts` without setting anything: unknown options, positional arguments

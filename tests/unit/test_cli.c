@@ -3,7 +3,9 @@
 #include "cli.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "harness.h"
 
@@ -228,6 +230,27 @@ TEST(shared_settings_declared_once)
     unsetenv("INFINI_LOG_LEVEL");
 }
 
+TEST(tables_longer_than_given_still_parse)
+{
+    enum { N = CLI_MAX_OPTS + 6 };
+    static char names[N][8];
+    struct cli_opt big[N + 1];
+    int value = 0;
+    uint64_t given = 0;
+    struct err_msg err;
+    char *argv[] = {"prog", "--o69=7", "--o1", "3"};
+
+    memset(big, 0, sizeof(big));
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof(names[i]), "o%d", i);
+        big[i] = (struct cli_opt)CLI_OPT(names[i], CLI_INT, 0, NULL, NULL, "", 0, 0);
+    }
+    ASSERT_EQ(cli_parse(big, &value, 4, argv, &info, &given, &err), 0);
+    ASSERT_EQ(value, 3);
+    ASSERT_EQ(given, 1ULL << 1); /* entry 69 has no bit */
+}
+
 HARNESS_MAIN(CASE(defaults_apply), CASE(env_then_argv_precedence), CASE(errors_are_reported),
              CASE(help_and_version_stop), CASE(repeated_flags_apply_in_order),
-             CASE(every_type_from_the_command_line), CASE(shared_settings_declared_once))
+             CASE(every_type_from_the_command_line), CASE(shared_settings_declared_once),
+             CASE(tables_longer_than_given_still_parse))
