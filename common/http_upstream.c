@@ -1,7 +1,11 @@
 /* Upstream connection pool and HTTP/1.1 exchanges. One struct http_upstream is
  * both a connection and, while a request is on it, that exchange; idle connections sit in
  * their pool's LIFO list (the most recently used first: warm and least likely to have been
- * closed by the server). Depends on libuv, llhttp, common/. */
+ * closed by the server). The request is written from the caller's buffers, never copied: what
+ * the socket does not take at once is queued as one write pointing into them, and every way an
+ * exchange ends with that write still queued closes the socket first (libuv cancels the write
+ * and never reads the buffers again), so the caller may free them as soon as it hears of the
+ * end. Depends on libuv, llhttp, common/. */
 #include "http_upstream.h"
 
 #include <netinet/in.h>
@@ -55,11 +59,13 @@ struct http_upstream {
     int pending_closes;
     enum up_state state;
     bool reused, started, head_done, msg_done, paused, reading, head_request, detached;
+    bool writing;    /* `wreq` is queued: it points into the caller's head and body */
     int deferred_rc; /* failure to report from the timer (never from inside start) */
 
     struct http_upstream_cbs cbs;
     void *ud;
     struct slice req_head, req_body;
+    uv_write_t wreq; /* what uv_try_write() left of the request */
     uint64_t first_byte_timeout_ms, total_deadline_ms;
     uint64_t idle_timeout_ms; /* longest silence while reading the response; 0 = none */
     uint64_t last_read_ms;    /* loop time of the last response bytes */
@@ -71,11 +77,6 @@ struct http_upstream {
     struct http_header *headers;
     unsigned nspans, cap;
     bool in_value;
-};
-
-struct up_write {
-    uv_write_t req;
-    char data[];
 };
 
 static void up_close(struct http_upstream *u);
@@ -319,7 +320,10 @@ static void up_finish(struct http_upstream *u, bool reusable)
     void *ud = u->ud;
 
     uv_timer_stop(&u->timer);
-    if (!reusable || p->freed || p->nidle >= p->max_idle || u->detached) {
+    /* A server that answered before reading the whole request leaves part of it queued: the
+     * connection cannot carry another request, and closing it is what releases the caller's
+     * buffers, so it closes before on_done. */
+    if (!reusable || p->freed || p->nidle >= p->max_idle || u->detached || u->writing) {
         bool detached = u->detached;
         up_close(u);
         if (!detached)
@@ -401,11 +405,13 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
 
 /* ---------------------------------------------------------------- writing */
 
+/* Runs when the queued rest of the request is written, failed, or was cancelled by the close
+ * (libuv calls it before the close callback, so `u` is still there). */
 static void on_write(uv_write_t *w, int status)
 {
     struct http_upstream *u = w->data;
 
-    free(w);
+    u->writing = false;
     /* A server may answer (and close) before reading the whole body; the response decides. */
     if (status < 0 && status != UV_ECANCELED && !u->msg_done && !u->started)
         up_fail(u, status);
@@ -427,23 +433,24 @@ static void up_send(struct http_upstream *u)
     }
     size_t done = w > 0 ? (size_t)w : 0;
     if (done < total) {
-        /* Copy what is left: the caller's buffers may go away before the write completes. */
-        struct up_write *wr = xmalloc(sizeof(*wr) + total - done);
-        size_t at = 0;
+        /* Queue the rest straight from the caller's buffers (borrowed until the exchange ends):
+         * a copy would hold a second image of a large body for as long as the server takes to
+         * read it. */
+        uv_buf_t rest[2];
+        unsigned n = 0;
         for (int i = 0; i < 2; i++) {
             size_t skip = done > bufs[i].len ? bufs[i].len : done;
-            memcpy(wr->data + at, bufs[i].base + skip, bufs[i].len - skip);
-            at += bufs[i].len - skip;
             done -= skip;
+            if (bufs[i].len > skip)
+                rest[n++] = uv_buf_init(bufs[i].base + skip, (unsigned)(bufs[i].len - skip));
         }
-        wr->req.data = u;
-        uv_buf_t one = uv_buf_init(wr->data, (unsigned)at);
-        int rc = uv_write(&wr->req, (uv_stream_t *)&u->tcp, &one, 1, on_write);
+        u->wreq.data = u;
+        int rc = uv_write(&u->wreq, (uv_stream_t *)&u->tcp, rest, n, on_write);
         if (rc < 0) {
-            free(wr);
             defer_failure(u, rc);
             return;
         }
+        u->writing = true;
     }
     if (!u->reading) {
         if (uv_read_start((uv_stream_t *)&u->tcp, on_alloc, on_read) < 0) {

@@ -5,6 +5,8 @@
  * common/http_fetch wraps it for one-shot calls. Unlike common/http_client it needs no libcurl,
  * whose shared libraries (TLS stacks included) cost a daemon about 8-10 MB of resident memory.
  * Idle pooled connections keep reading so that a server closing them is noticed at once.
+ * Request bodies are written from the caller's memory (see http_upstream_opts), so a proxied
+ * body costs no second copy however slowly the server reads it.
  * Depends on libuv, llhttp and common/. Loop thread only. */
 #ifndef SVC_COMMON_HTTP_UPSTREAM_H
 #define SVC_COMMON_HTTP_UPSTREAM_H
@@ -32,8 +34,9 @@ typedef bool (*http_upstream_body_cb)(void *ud, const char *data, size_t len);
  * resolver/socket error. `started` tells whether any response byte had arrived (a request that
  * failed before that may be retried elsewhere). `stale` is set when a reused keep-alive
  * connection failed before any response byte: the server closed it while idle, so the request
- * can be re-sent on a fresh connection without counting a fault. The handle is freed after
- * this returns. */
+ * can be re-sent on a fresh connection without counting a fault. The request's head and body
+ * are no longer used (they may be freed, or re-sent from inside this callback); the handle is
+ * freed after this returns. */
 typedef void (*http_upstream_done_cb)(void *ud, int rc, bool started, bool stale);
 
 /* Every byte of one read from the server was delivered (optional): a place to flush output
@@ -48,8 +51,12 @@ struct http_upstream_cbs {
 };
 
 struct http_upstream_opts {
-    struct slice head; /* complete request head incl. the blank line; borrowed until done */
-    struct slice body; /* borrowed until done (bytes not written at once are copied) */
+    /* The request is written from these buffers, never copied: both stay borrowed, unchanged,
+     * until on_done has been called or http_upstream_abort() has returned. Every end of the
+     * exchange closes the connection before that if any of them is still queued (a server that
+     * answered without reading the whole body included), so the caller may then free them. */
+    struct slice head; /* complete request head incl. the blank line */
+    struct slice body;
     bool head_request; /* HEAD: the response has no body whatever its headers say */
     bool fresh;        /* do not reuse an idle connection */
     uint64_t connect_timeout_ms;
@@ -77,7 +84,8 @@ struct http_upstream *http_upstream_start(struct http_upstream_pool *p,
                                           const struct http_upstream_cbs *cbs, void *ud);
 /* Resumes reading after on_body asked to stop. */
 void http_upstream_resume(struct http_upstream *u);
-/* Abandons the exchange: no callback runs afterwards; the connection is closed. */
+/* Abandons the exchange: no callback runs afterwards; the connection is closed, and the request's
+ * head and body are no longer used once this returns. */
 void http_upstream_abort(struct http_upstream *u);
 
 #endif
