@@ -76,7 +76,7 @@ static const struct cli_opt bs_options[] = {
         .env = "INFINI_REGISTRY_TOKEN"),
     SET("strict", NULL, CLI_BOOL, strict, "false", "unknown TOML keys are errors, not warnings"),
     CLI_OPT_LOG_LEVEL(struct bs_config),
-    CLI_OPT_ACCESS_LOG(struct bs_config, "off"),
+    CLI_OPT_ACCESS_LOG(struct bs_config),
     /* In the file only. */
     SET(NULL, "babysitter.restart_delay_max", CLI_DOUBLE, restart_delay_max, "300", NULL,
         .max = 86400),

@@ -55,11 +55,11 @@ struct cli_opt {
         .names = NULL, .key = NULL                                                                 \
     }
 
-/* The settings every daemon (and infini-mock) has, declared once. `st_` is the struct with the
- * fields bind, port_file, log_level and access_log (char *). --bind may take more names
- * (CLI_OPT_BIND_AKA(st_, "|host")). The access log's default is the program's: "-" (stdout)
- * for the registry and the router, which serve clients, "off" for the babysitter and
- * infini-mock, whose HTTP servers mostly answer health probes. */
+/* The settings every daemon (and infini-mock) has, declared once with one default each. `st_`
+ * is the struct with the fields bind, port_file, log_level and access_log (char *). --bind may
+ * take more names (CLI_OPT_BIND_AKA(st_, "|host")). The access log goes to stdout unless told
+ * otherwise, as with most servers: a babysitter's or a mock's lines are mostly health probes,
+ * and `--access-log off` silences them. */
 #define CLI_OPT_BIND_AKA(st_, aliases)                                                             \
     {                                                                                              \
         .names = "bind" aliases, .type = CLI_STR, .offset = offsetof(st_, bind), .def = "0.0.0.0", \
@@ -76,10 +76,10 @@ struct cli_opt {
         .names = "log-level", .type = CLI_STR, .offset = offsetof(st_, log_level), .def = "info",  \
         .env = "INFINI_LOG_LEVEL", .help = "error, warn, info or debug"                            \
     }
-#define CLI_OPT_ACCESS_LOG(st_, default_)                                                          \
+#define CLI_OPT_ACCESS_LOG(st_)                                                                    \
     {                                                                                              \
-        .names = "access-log", .type = CLI_STR, .offset = offsetof(st_, access_log),               \
-        .def = (default_), .help = "access log: PATH, - (stdout) or off"                           \
+        .names = "access-log", .type = CLI_STR, .offset = offsetof(st_, access_log), .def = "-",   \
+        .help = "access log: PATH, - (stdout) or off"                                              \
     }
 
 struct cli_info {

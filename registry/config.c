@@ -58,7 +58,7 @@ static const struct cli_opt reg_config_opts[] = {
     OPT("registration-burst", CLI_INT, registration_burst, "500", NULL,
         "registrations accepted in a burst above --registration-rate", 1, 10000000),
     CLI_OPT_LOG_LEVEL(struct reg_config),
-    CLI_OPT_ACCESS_LOG(struct reg_config, "-"),
+    CLI_OPT_ACCESS_LOG(struct reg_config),
     OPT("drain-timeout", CLI_DOUBLE, drain_timeout, "5", NULL,
         "seconds in-flight requests get at shutdown", 0, 3600),
     CLI_OPT_END,

@@ -116,7 +116,7 @@ static const struct cli_opt rt_options[] = {
     OPT("kv-replay-timeout", CLI_DOUBLE, kv_replay_timeout, "2", NULL,
         "seconds a KV event replay may take before the instance's index is emptied", 0.01, 600),
     CLI_OPT_LOG_LEVEL(struct rt_config),
-    CLI_OPT_ACCESS_LOG(struct rt_config, "-"),
+    CLI_OPT_ACCESS_LOG(struct rt_config),
     CLI_OPT_END,
 };
 

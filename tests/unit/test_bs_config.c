@@ -137,7 +137,7 @@ TEST(defaults)
     ASSERT_NULL(c.registry_token);
     ASSERT_FALSE(c.strict);
     ASSERT_STR_EQ(c.log_level, "info");
-    ASSERT_STR_EQ(c.access_log, "off");
+    ASSERT_STR_EQ(c.access_log, "-");
     ASSERT_STR_EQ(print(c.metadata), "{}");
     ASSERT_EQ(w.count, 0);
     bs_config_free(&c);
@@ -704,7 +704,7 @@ TEST(help_lists_each_setting_once_with_key_default_and_env)
     ASSERT_CONTAINS(text, "[babysitter.heartbeat_interval] (default: 30)");
     ASSERT_CONTAINS(text, "[backend.env]");
     ASSERT_CONTAINS(text, "error, warn, info or debug (default: info) [env INFINI_LOG_LEVEL]");
-    ASSERT_CONTAINS(text, "access log: PATH, - (stdout) or off (default: off)");
+    ASSERT_CONTAINS(text, "access log: PATH, - (stdout) or off (default: -)");
     ASSERT_CONTAINS(text, "address to listen on (default: 0.0.0.0)");
     ASSERT_CONTAINS(text, "[env INFINI_REGISTRY_TOKEN]");
     ASSERT_EQ(count(text, "--port-file"), 1);

@@ -202,7 +202,7 @@ static const struct cli_opt shared_table[] = {
     CLI_OPT_BIND_AKA(struct daemon_opts, "|host"),
     CLI_OPT_PORT_FILE(struct daemon_opts),
     CLI_OPT_LOG_LEVEL(struct daemon_opts),
-    CLI_OPT_ACCESS_LOG(struct daemon_opts, "off"),
+    CLI_OPT_ACCESS_LOG(struct daemon_opts),
     CLI_OPT_END,
 };
 
@@ -211,21 +211,21 @@ TEST(shared_settings_declared_once)
     struct daemon_opts d = {0};
     struct err_msg err;
     char *none[] = {"prog"};
-    char *set[] = {"prog", "--host", "127.0.0.1", "--port-file=/tmp/p", "--access-log", "-"};
+    char *set[] = {"prog", "--host", "127.0.0.1", "--port-file=/tmp/p", "--access-log", "off"};
 
     unsetenv("INFINI_LOG_LEVEL");
     ASSERT_EQ(cli_parse(shared_table, &d, 1, none, &info, NULL, &err), 0);
     ASSERT_STR_EQ(d.bind, "0.0.0.0");
     ASSERT_NULL(d.port_file);
     ASSERT_STR_EQ(d.log_level, "info");
-    ASSERT_STR_EQ(d.access_log, "off");
+    ASSERT_STR_EQ(d.access_log, "-"); /* one default for every program */
     cli_free(shared_table, &d);
     setenv("INFINI_LOG_LEVEL", "debug", 1);
     ASSERT_EQ(cli_parse(shared_table, &d, 6, set, &info, NULL, &err), 0);
     ASSERT_STR_EQ(d.bind, "127.0.0.1");
     ASSERT_STR_EQ(d.port_file, "/tmp/p");
     ASSERT_STR_EQ(d.log_level, "debug");
-    ASSERT_STR_EQ(d.access_log, "-");
+    ASSERT_STR_EQ(d.access_log, "off");
     cli_free(shared_table, &d);
     unsetenv("INFINI_LOG_LEVEL");
 }

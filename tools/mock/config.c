@@ -49,7 +49,7 @@ static const struct cli_opt mock_config_opts[] = {
     CLI_OPT("drop-after-chunks", CLI_INT, F(drop_after_chunks), "0", NULL,
             "close streams abruptly after N SSE chunks (0 = never)", 0, 1000000),
     CLI_OPT_LOG_LEVEL(struct mock_config),
-    CLI_OPT_ACCESS_LOG(struct mock_config, "off"),
+    CLI_OPT_ACCESS_LOG(struct mock_config),
     CLI_OPT("drain-timeout", CLI_DOUBLE, F(drain_timeout), "10", NULL,
             "seconds in-flight requests get at shutdown", 0, 3600),
     CLI_OPT("max-buffered-body-bytes", CLI_INT, F(max_buffered_body), "268435456", NULL,
