@@ -327,7 +327,9 @@ static void bench_balancer(size_t members, unsigned max_load)
                                      .port = (int)(1000 + i),
                                      .metadata = md,
                                      .registry_healthy = true};
-        rt_services_upsert(b->services, &d)->in_flight = (unsigned)(rng() % (max_load + 1));
+        struct rt_instance *inst = rt_services_upsert(b->services, &d);
+        inst->probe_ok = true; /* as if its first probe had passed: new ones take no traffic */
+        inst->in_flight = (unsigned)(rng() % (max_load + 1));
     }
     for (size_t i = 0; i < KEYS; i++)
         snprintf(b->keytext[i], sizeof(b->keytext[i]), "conv-%llu", (unsigned long long)rng());
