@@ -38,6 +38,17 @@
 /* Longest client X-Request-Id kept (longer ones are replaced by ours). */
 #define RT_REQUEST_ID_MAX 128
 
+/* What a transfer keeps of its body's extraction (router/model_extract) once routed: the text
+ * spans are only needed before the first decision (prefix hashing), so the whole extraction
+ * lives in one scratch area instead of in each of a thousand requests in flight. */
+struct fields {
+    bool json_ok, has_model, model_too_long, has_key, stream;
+    bool chat; /* the prompt is chat messages (not a completions prompt) */
+    size_t model_len, key_len, content_bytes;
+    char model[RT_EXTRACT_MODEL_MAX];
+    char key[RT_EXTRACT_KEY_MAX];
+};
+
 struct transfer {
     struct rt_router *rt;
     struct http_request *req; /* NULL once the client is gone or answered */
@@ -65,9 +76,8 @@ struct transfer {
     struct rt_tokenize_req *tok; /* --tokenizer engine: the /tokenize call in flight */
     uint64_t tok_start_ns;
     struct rt_feedback fb;
-    /* Last: the transfer is zeroed only up to here (the extraction initialises itself, and
-     * clearing its 4 KB of spans cost more than the rest of a small request's bookkeeping). */
-    struct rt_extract ex;
+    /* Last: the transfer is zeroed only up to here (the fields are copied in whole). */
+    struct fields ex;
 };
 
 /* Copies the string (len bytes) into `dst` (size bytes), truncating; always NUL-terminated. */
@@ -456,6 +466,21 @@ static void attempt(struct transfer *t)
     send_upstream(t, false);
 }
 
+static void keep_fields(struct fields *f, const struct rt_extract *ex)
+{
+    f->json_ok = ex->json_ok;
+    f->has_model = ex->has_model;
+    f->model_too_long = ex->model_too_long;
+    f->has_key = ex->has_key;
+    f->stream = ex->stream;
+    f->chat = ex->n_spans > 0 && ex->spans[0].kind != RT_EXTRACT_SPAN_PROMPT;
+    f->model_len = ex->model_len;
+    f->key_len = ex->key_len;
+    f->content_bytes = ex->content_bytes;
+    memcpy(f->model, ex->model, ex->model_len + 1);
+    memcpy(f->key, ex->key, ex->key_len + 1);
+}
+
 /* The client's X-Request-Id when it is 1..RT_REQUEST_ID_MAX visible ASCII bytes, else a new
  * 32-hex-digit id. */
 static void take_request_id(struct transfer *t, const struct http_request *req)
@@ -566,7 +591,7 @@ static bool start_tokenize(struct transfer *t, const struct http_request *req)
         return false;
     struct buf body;
     buf_init(&body, (size_t)cfg->max_body_bytes + 4096);
-    bool chat = t->ex.n_spans > 0 && t->ex.spans[0].kind != RT_EXTRACT_SPAN_PROMPT;
+    bool chat = t->ex.chat;
     /* The engine may want a key: ours for it, else the client's when it was meant for it. */
     char client_auth[512];
     const char *headers[2] = {rt->upstream_auth, NULL};
@@ -601,8 +626,11 @@ void rt_proxy_handle(struct rt_router *rt, struct http_request *req)
     http_reply_on_abort(req, on_client_abort, t);
     http_reply_on_drain(req, on_client_drain, t);
     take_request_id(t, req);
-    rt_extract_body(req->body.ptr, req->body.len, &t->ex); /* also initialises `ex` */
-    rt_feedback_init(&t->fb, rt, req, &t->ex);
+    /* Single-threaded: one extraction area serves every request (4 KB of spans each). */
+    static struct rt_extract ex;
+    rt_extract_body(req->body.ptr, req->body.len, &ex); /* initialises every field */
+    keep_fields(&t->ex, &ex);
+    rt_feedback_init(&t->fb, rt, req, &ex);
     t->depth++;
     if (!refuse_model(t, req) && !start_tokenize(t, req))
         attempt(t);

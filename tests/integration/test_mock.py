@@ -454,6 +454,18 @@ class FaultTests(MockTestCase):
         self.assertEqual(mock.get("/health").status, 200)  # other endpoints are not stalled
         self.assertLess(time.monotonic() - t0, 0.5)
 
+    def test_stall_jitter_spreads_the_waits(self):
+        mock = self.start_mock("--stall-ms", "200", "--stall-jitter-ms", "150",
+                               "--decode-ms-per-token", "0")
+        waits = []
+        for _ in range(12):
+            t0 = time.monotonic()
+            self.assertEqual(self.chat(mock, "x").status, 200)
+            waits.append(time.monotonic() - t0)
+        self.assertGreater(min(waits), 0.045)  # never below 200 - 150 ms
+        self.assertLess(max(waits), 1.0)
+        self.assertGreater(max(waits) - min(waits), 0.08, waits)  # and not all alike
+
     def test_drop_after_chunks(self):
         mock = self.start_mock("--drop-after-chunks", "3", "--decode-ms-per-token", "1")
         body = json.dumps({"messages": [{"role": "user", "content": "x"}], "max_tokens": 10,

@@ -28,6 +28,7 @@ struct mock_config {
     double fail_rate;
     int status_code;
     int stall_ms;
+    int stall_jitter_ms;
     int drop_after_chunks;
     char *log_level;
     char *access_log;      /* "off", "-" (stdout) or a path */

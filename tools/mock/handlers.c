@@ -467,7 +467,10 @@ static void handle_generation(struct mock_server *s, struct http_request *req,
     g->job.max_tokens = max_tokens;
     g->job.want_tokens = a.stream;
     g->job.fail = cfg->fail_rate > 0 && rng_next(s) < cfg->fail_rate;
-    g->job.stall_ms = (uint64_t)cfg->stall_ms;
+    double stall = cfg->stall_ms;
+    if (cfg->stall_jitter_ms > 0)
+        stall += (2 * rng_next(s) - 1) * cfg->stall_jitter_ms;
+    g->job.stall_ms = stall > 0 ? (uint64_t)(stall + 0.5) : 0;
     g->job.seed = s->seeds[model];
     g->job.cb = gen_on_progress;
     g->job.ud = g;
