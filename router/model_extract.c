@@ -258,6 +258,24 @@ static char unescape(unsigned char c)
     }
 }
 
+size_t rt_extract_unescape(const char *esc, char out[4], size_t *used)
+{
+    const unsigned char *p = (const unsigned char *)esc;
+
+    if (p[1] != 'u') {
+        out[0] = unescape(p[1]);
+        *used = 2;
+        return 1;
+    }
+    unsigned cp = (unsigned)hex4(p + 2);
+    *used = 6;
+    if (cp >= 0xd800 && cp <= 0xdbff) { /* validated: a low surrogate escape follows */
+        cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)hex4(p + 8) - 0xdc00);
+        *used = 12;
+    }
+    return (size_t)(put_utf8(out, cp) - out);
+}
+
 /* Decodes a string scan_string() accepted into `dst`, which has room for its dec_len bytes. */
 static void decode_string(const struct jstr *str, char *dst)
 {
@@ -272,18 +290,9 @@ static void decode_string(const struct jstr *str, char *dst)
         p += run;
         if (bs == NULL)
             break;
-        if (p[1] != 'u') {
-            *o++ = unescape(p[1]);
-            p += 2;
-            continue;
-        }
-        unsigned cp = (unsigned)hex4(p + 2);
-        p += 6;
-        if (cp >= 0xd800 && cp <= 0xdbff) {
-            cp = 0x10000 + ((cp - 0xd800) << 10) + ((unsigned)hex4(p + 2) - 0xdc00);
-            p += 6;
-        }
-        o = put_utf8(o, cp);
+        size_t used;
+        o += rt_extract_unescape((const char *)p, o, &used);
+        p += used;
     }
 }
 

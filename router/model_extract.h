@@ -82,4 +82,9 @@ struct rt_extract {
  * body gives json_ok = false and no fields, whatever was found before the error. Returns 0. */
 int rt_extract_body(const char *body, size_t len, struct rt_extract *out);
 
+/* Decodes the escape at `esc` (a backslash inside a string rt_extract_body() accepted, so it
+ * is complete and valid; a high surrogate's \u is followed by its low one) into `out` as UTF-8.
+ * Returns the bytes written (1..4) and sets *used to the escape's length (2, 6 or 12). */
+size_t rt_extract_unescape(const char *esc, char out[4], size_t *used);
+
 #endif

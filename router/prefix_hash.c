@@ -71,69 +71,6 @@ static inline void feed(struct chain *c, const unsigned char *p, size_t len)
     feed_slow(c, p, len);
 }
 
-static inline void feed_byte(struct chain *c, unsigned char b)
-{
-    c->text++;
-    c->blk[c->fill++] = b;
-    if (c->fill == c->bc) {
-        block_done(c, c->blk);
-        c->fill = 0;
-    }
-}
-
-static inline unsigned char unescape(unsigned char c)
-{
-    switch (c) {
-    case 'b':
-        return '\b';
-    case 'f':
-        return '\f';
-    case 'n':
-        return '\n';
-    case 'r':
-        return '\r';
-    case 't':
-        return '\t';
-    default:
-        return c; /* '"', '\\' and '/' stand for themselves */
-    }
-}
-
-static int hexval(unsigned char c)
-{
-    return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static unsigned hex4(const unsigned char *p)
-{
-    return (unsigned)(hexval(p[0]) << 12 | hexval(p[1]) << 8 | hexval(p[2]) << 4 | hexval(p[3]));
-}
-
-/* UTF-8 of a code point (validated by the extraction: no lone surrogates). */
-static size_t utf8(unsigned cp, unsigned char *o)
-{
-    if (cp < 0x80) {
-        o[0] = (unsigned char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (unsigned char)(0xc0 | cp >> 6);
-        o[1] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (unsigned char)(0xe0 | cp >> 12);
-        o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-        o[2] = (unsigned char)(0x80 | (cp & 0x3f));
-        return 3;
-    }
-    o[0] = (unsigned char)(0xf0 | cp >> 18);
-    o[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
-    o[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
-    o[3] = (unsigned char)(0x80 | (cp & 0x3f));
-    return 4;
-}
-
 /* Feeds a string's raw bytes (between its quotes, already validated) decoded. */
 static void feed_json_string(struct chain *c, const unsigned char *p, size_t len)
 {
@@ -146,19 +83,10 @@ static void feed_json_string(struct chain *c, const unsigned char *p, size_t len
             return;
         }
         feed(c, p, (size_t)(bs - p));
-        if (bs[1] == 'u') {
-            unsigned char out[4];
-            unsigned cp = hex4(bs + 2);
-            p = bs + 6;
-            if (cp >= 0xd800 && cp <= 0xdbff && end - p >= 6) {
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (hex4(p + 2) - 0xdc00);
-                p += 6;
-            }
-            feed(c, out, utf8(cp, out));
-            continue;
-        }
-        feed_byte(c, unescape(bs[1]));
-        p = bs + 2;
+        char out[4];
+        size_t used, n = rt_extract_unescape((const char *)bs, out, &used);
+        feed(c, (const unsigned char *)out, n);
+        p = bs + used;
     }
 }
 
