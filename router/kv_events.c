@@ -26,6 +26,7 @@
 #include "services.h"
 #include "wallclock.h"
 #include "xalloc.h"
+#include "zmq_uv.h"
 
 #define DRAIN_BUDGET      256 /* messages per wakeup before yielding to the loop */
 #define MAX_MSG_BYTES     (64LL << 20)
@@ -171,75 +172,6 @@ static void sub_close(struct sub *s)
     uv_close((uv_handle_t *)&s->kick, on_sub_closed);
 }
 
-/* ---------------------------------------------------------------- sockets */
-
-static bool has_pollin(void *sock)
-{
-    int events = 0;
-    size_t sz = sizeof(events);
-
-    return zmq_getsockopt(sock, ZMQ_EVENTS, &events, &sz) == 0 && (events & ZMQ_POLLIN) != 0;
-}
-
-/* Receives the next message: its first `max` frames into `parts` (the rest are read and
- * discarded). Returns the number of frames, 0 when nothing waits, -1 on error. The caller
- * closes parts[0 .. min(returned, max)). */
-static int recv_parts(void *sock, zmq_msg_t *parts, int max)
-{
-    int n = 0;
-
-    for (;;) {
-        zmq_msg_t spill;
-        zmq_msg_t *m = n < max ? &parts[n] : &spill;
-        zmq_msg_init(m);
-        if (zmq_msg_recv(m, sock, ZMQ_DONTWAIT) < 0) {
-            int e = zmq_errno();
-            zmq_msg_close(m);
-            for (int i = 0; i < n && i < max; i++)
-                zmq_msg_close(&parts[i]);
-            return n == 0 && e == EAGAIN ? 0 : -1;
-        }
-        n++;
-        bool more = zmq_msg_more(m);
-        if (m == &spill)
-            zmq_msg_close(&spill);
-        if (!more)
-            return n;
-    }
-}
-
-static void close_parts(zmq_msg_t *parts, int n, int max)
-{
-    for (int i = 0; i < n && i < max; i++)
-        zmq_msg_close(&parts[i]);
-}
-
-static void set_common_opts(void *sock, int rcvhwm)
-{
-    int zero = 0;
-    int64_t maxmsg = MAX_MSG_BYTES;
-
-    /* Options on a fresh socket cannot fail but for bad arguments, which these are not. */
-    (void)zmq_setsockopt(sock, ZMQ_LINGER, &zero, sizeof(zero));
-    (void)zmq_setsockopt(sock, ZMQ_RCVHWM, &rcvhwm, sizeof(rcvhwm));
-    (void)zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg));
-}
-
-/* Starts watching `sock`'s ZMQ_FD with `poll`. 0, or a negative code. */
-static int watch(uv_loop_t *loop, void *sock, uv_poll_t *poll, uv_poll_cb cb, void *data)
-{
-    int fd;
-    size_t sz = sizeof(fd);
-
-    if (zmq_getsockopt(sock, ZMQ_FD, &fd, &sz) < 0)
-        return UV_EINVAL;
-    int rc = uv_poll_init(loop, poll, fd);
-    if (rc < 0)
-        return rc;
-    poll->data = data;
-    return uv_poll_start(poll, UV_READABLE, cb);
-}
-
 /* ---------------------------------------------------------------- applying batches */
 
 static void emptied(struct sub *s)
@@ -336,21 +268,21 @@ static void drain_replay(struct replay *r)
 
     for (int i = 0; i < DRAIN_BUDGET; i++) {
         struct sub *s = r->sub;
-        if (s == NULL || !has_pollin(r->sock))
+        if (s == NULL || !rt_zmq_uv_has_pollin(r->sock))
             return;
-        int n = recv_parts(r->sock, parts, 3);
+        int n = rt_zmq_uv_recv(r->sock, parts, 3);
         if (n == 0)
             return;
         int64_t seq = 0;
         bool ok = n == 3 && zmq_msg_size(&parts[0]) == 0 &&
                   rt_kv_decode_seq(zmq_msg_data(&parts[1]), zmq_msg_size(&parts[1]), &seq) == 0;
         if (!ok || seq == -1) {
-            close_parts(parts, n, 3);
+            rt_zmq_uv_close_parts(parts, n, 3);
             replay_done(s, ok);
             return;
         }
         on_replayed(s, seq, zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]));
-        close_parts(parts, n, 3);
+        rt_zmq_uv_close_parts(parts, n, 3);
     }
     if (r->sub != NULL)
         kick(r->sub);
@@ -382,7 +314,8 @@ static int start_replay(struct sub *s, int64_t from, bool catchup)
     void *sock = zmq_socket(ev->ctx, ZMQ_DEALER);
     if (sock == NULL)
         return UV_ENOMEM;
-    set_common_opts(sock, 0); /* unbounded: a replay is bounded by the publisher's buffer */
+    rt_zmq_uv_set_opts(sock, MAX_MSG_BYTES,
+                       0); /* unbounded: a replay is bounded by the publisher's buffer */
     for (int i = 0; i < 8; i++)
         start[i] = (unsigned char)((uint64_t)from >> (56 - 8 * i));
     /* Without ZMQ_IMMEDIATE the pipe exists once connect returns: both sends queue. */
@@ -400,7 +333,7 @@ static int start_replay(struct sub *s, int64_t from, bool catchup)
     int rc = uv_timer_init(ev->loop, &r->timer);
     SVC_ASSERT(rc == 0); /* cannot fail on Unix */
     r->timer.data = r;
-    rc = watch(ev->loop, sock, &r->poll, on_replay_poll, r);
+    rc = rt_zmq_uv_watch(ev->loop, sock, &r->poll, on_replay_poll, r);
     SVC_ASSERT(rc == 0); /* a ZMQ_FD is a valid descriptor */
     uv_timer_start(&r->timer, on_replay_timeout, ev->o.replay_timeout_ms, 0);
     s->replay = r;
@@ -448,14 +381,14 @@ static void check_monitor(struct sub *s)
 {
     zmq_msg_t parts[2];
 
-    while (s->mon != NULL && !s->closing && has_pollin(s->mon)) {
-        int n = recv_parts(s->mon, parts, 2);
+    while (s->mon != NULL && !s->closing && rt_zmq_uv_has_pollin(s->mon)) {
+        int n = rt_zmq_uv_recv(s->mon, parts, 2);
         if (n <= 0)
             return;
         uint16_t event = 0;
         if (zmq_msg_size(&parts[0]) >= sizeof(event))
             memcpy(&event, zmq_msg_data(&parts[0]), sizeof(event));
-        close_parts(parts, n, 2);
+        rt_zmq_uv_close_parts(parts, n, 2);
         if (event == ZMQ_EVENT_DISCONNECTED) {
             s->disconnected = true;
         } else if (event == ZMQ_EVENT_CONNECTED) {
@@ -491,9 +424,9 @@ static void drain_sub(struct sub *s)
 
     check_monitor(s);
     for (int i = 0; i < DRAIN_BUDGET; i++) {
-        if (s->closing || s->replay != NULL || s->sock == NULL || !has_pollin(s->sock))
+        if (s->closing || s->replay != NULL || s->sock == NULL || !rt_zmq_uv_has_pollin(s->sock))
             return;
-        int n = recv_parts(s->sock, parts, 3);
+        int n = rt_zmq_uv_recv(s->sock, parts, 3);
         if (n <= 0)
             return;
         int64_t seq;
@@ -508,7 +441,7 @@ static void drain_sub(struct sub *s)
         } else if (n != 3) {
             s->st.dropped++;
         } /* else: another topic that shares our prefix */
-        close_parts(parts, n, 3);
+        rt_zmq_uv_close_parts(parts, n, 3);
     }
     kick(s);
 }
@@ -573,7 +506,7 @@ static void start_monitor(struct rt_kv_events *ev, struct sub *s)
     }
     int zero = 0;
     (void)zmq_setsockopt(s->mon, ZMQ_LINGER, &zero, sizeof(zero));
-    if (watch(ev->loop, s->mon, &s->mon_poll, on_mon_poll, s) == 0)
+    if (rt_zmq_uv_watch(ev->loop, s->mon, &s->mon_poll, on_mon_poll, s) == 0)
         s->mon_inited = true;
 }
 
@@ -599,7 +532,7 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
                  zmq_strerror(zmq_errno()));
         return s;
     }
-    set_common_opts(s->sock, SUB_RCVHWM);
+    rt_zmq_uv_set_opts(s->sock, MAX_MSG_BYTES, SUB_RCVHWM);
     if (zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, topic, strlen(topic)) < 0 ||
         zmq_connect(s->sock, endpoint) < 0) {
         log_warn("kv_events", "instance=%s endpoint=%s cannot subscribe: %s", name, endpoint,
@@ -608,7 +541,7 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
         s->sock = NULL;
         return s;
     }
-    rc = watch(ev->loop, s->sock, &s->poll, on_sub_poll, s);
+    rc = rt_zmq_uv_watch(ev->loop, s->sock, &s->poll, on_sub_poll, s);
     SVC_ASSERT(rc == 0); /* a ZMQ_FD is a valid descriptor */
     s->poll_inited = true;
     start_monitor(ev, s);

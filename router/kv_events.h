@@ -16,7 +16,7 @@
  * resubscribes from scratch. A wildcard host in an endpoint (`*`, 0.0.0.0, ::) is replaced by
  * the instance's host.
  * Depends on libzmq, libuv, common/ (json, log, prom, wallclock), router/services,
- * router/kv_decode and router/kv_index. Loop thread only. */
+ * router/kv_decode, router/kv_index and router/zmq_uv. Loop thread only. */
 #ifndef SVC_ROUTER_KV_EVENTS_H
 #define SVC_ROUTER_KV_EVENTS_H
 
