@@ -116,6 +116,22 @@ static void kv_match_free(struct kv_match *m)
     m->nsizes = 0;
 }
 
+/* The longest prefix of `blocks` that a prompt this router sent to `inst` and still pending
+ * shares (in the prefix chain's blocks). Few pending prompts per instance; each comparison
+ * stops at the first block that differs. */
+static size_t pending_depth(const struct rt_instance *inst, const uint64_t *blocks, size_t n)
+{
+    size_t best = 0;
+
+    for (const struct rt_pending_chain *c = inst->pending_chains; c != NULL; c = c->next) {
+        size_t k = 0, m = c->n < n ? c->n : n;
+        while (k < m && c->blocks[k] == blocks[k])
+            k++;
+        best = k > best ? k : best;
+    }
+    return best;
+}
+
 /* Blocks the member can still take before its cache evicts (SIZE_MAX when unbounded). */
 static size_t room(const struct rt_prefix_index *idx, const struct rt_instance *inst)
 {
@@ -170,7 +186,13 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
         double h = -1;
         if (r->tokens != NULL && r->kv != NULL)
             h = kv_match_held(&km, rt_kv_events_find(r->kv, cands[i]->name), &exact_bs[i]);
-        if (h < 0) {
+        if (h >= 0) {
+            /* What its queue will have computed by the time this prompt's prefill starts,
+             * which no event tells yet. */
+            double queued = (double)pending_depth(cands[i], r->blocks, r->nblocks) *
+                            (double)p->block_chars / bpt;
+            h = queued > h ? queued : h;
+        } else {
             h = (double)depth[i] * (double)p->block_chars / bpt;
             exact_bs[i] = 0;
         }
@@ -184,6 +206,21 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     size_t best = 0, owner = 0, second = n, session = n, sess_owner = 0;
     uint64_t best_tie = 0, owner_score = 0, second_score = 0, sess_score = 0;
     double max_held = 0;
+
+    /* An instance not measured yet is assumed as fast as its measured peers (else the default):
+     * assumed slower, it would never be chosen, so never measured. */
+    struct rt_ca_params peer = *p;
+    double rates = 0;
+    size_t measured = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (cands[i]->prefill_rate > 0) {
+            rates += cands[i]->prefill_rate;
+            measured++;
+        }
+    }
+    if (measured > 0)
+        peer.default_rate = rates / (double)measured;
+    p = &peer;
 
     for (size_t i = 0; i < n; i++) {
         est[i] = rt_cache_aware_estimate(cands[i], p, prompt - held[i], r->now_s);

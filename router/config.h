@@ -49,9 +49,9 @@ struct rt_config {
     char *registry_token;        /* bearer token sent to the registry (reads need none) */
     int upstream_idle;           /* idle keep-alive connections kept per instance */
     double idle_timeout;         /* s, client keep-alive */
-    int max_connections;   /* client connections */
-    double header_timeout; /* s */
-    double body_timeout;   /* s */
+    int max_connections;         /* client connections */
+    double header_timeout;       /* s */
+    double body_timeout;         /* s */
     char *kv_events;             /* "on" | "off": subscribe to engines' KV cache events */
     char *tokenizer;             /* "none" | "engine": ask an engine for the prompt's tokens */
     double tokenizer_timeout;    /* s */

@@ -147,6 +147,11 @@ void rt_feedback_sent(struct rt_feedback *fb, struct rt_router *rt, struct rt_in
     fb->rate_at_send = inst->prefill_rate > 0 ? inst->prefill_rate : fb->ca.default_rate;
     inst->pending_prefill += fb->pending_tokens;
     inst->pending_requests++;
+    fb->chain =
+        (struct rt_pending_chain){fb->car.blocks, fb->car.nblocks, NULL, inst->pending_chains};
+    if (inst->pending_chains != NULL)
+        inst->pending_chains->prev = &fb->chain;
+    inst->pending_chains = &fb->chain;
     fb->pending = true;
     inst->mean_uncached = inst->mean_uncached > 0
                               ? 0.9 * inst->mean_uncached + 0.1 * fb->pending_tokens
@@ -161,6 +166,13 @@ void rt_feedback_detach(struct rt_feedback *fb)
     if (fb->pending && fb->inst != NULL) {
         struct rt_instance *inst = fb->inst;
         inst->pending_requests--;
+        if (fb->chain.prev != NULL)
+            fb->chain.prev->next = fb->chain.next;
+        else
+            inst->pending_chains = fb->chain.next;
+        if (fb->chain.next != NULL)
+            fb->chain.next->prev = fb->chain.prev;
+        fb->chain.prev = fb->chain.next = NULL;
         /* The last one out resets the sum, so rounding never accumulates. */
         inst->pending_prefill =
             inst->pending_requests == 0 ? 0 : fmax(0, inst->pending_prefill - fb->pending_tokens);

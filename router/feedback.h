@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "cache_aware.h"
+#include "services.h"
 #include "usage_scan.h"
 
 struct http_request;
@@ -43,11 +44,12 @@ struct rt_feedback {
     bool indexed;             /* this attempt was placed by the index (fields below are set) */
     bool pending;             /* pending_tokens counted on inst */
     double pending_tokens;
-    double pending_before;   /* the instance's pending prefill when this was sent */
-    double rate_at_send;     /* the prefill rate the estimate used */
-    uint32_t depth;          /* blocks the approximate index said inst held (0 when exact) */
-    bool exact;              /* placed on inst's KV events (precise mode) */
-    double predicted_tokens; /* prompt tokens we believed inst held */
+    double pending_before;         /* the instance's pending prefill when this was sent */
+    struct rt_pending_chain chain; /* in the instance's list while pending */
+    double rate_at_send;           /* the prefill rate the estimate used */
+    uint32_t depth;                /* blocks the approximate index said inst held (0 when exact) */
+    bool exact;                    /* placed on inst's KV events (precise mode) */
+    double predicted_tokens;       /* prompt tokens we believed inst held */
     /* Precise mode: the prompt's token ids from the engine (owned), NULL when not asked. */
     uint32_t *tokens;
     size_t ntokens;

@@ -21,6 +21,16 @@
 struct http_upstream_pool;
 struct rt_ring;
 
+/* The block chain of a prompt this router sent to an instance whose first token has not come
+ * back: its blocks are not in the engine's KV events yet (they come at the end of its prefill),
+ * but a prompt sharing them and queued behind it will find them. Owned by the request
+ * (router/feedback); linked into the instance's list while pending. */
+struct rt_pending_chain {
+    const uint64_t *blocks;
+    size_t n;
+    struct rt_pending_chain *prev, *next;
+};
+
 /* Engine-reported load from the latest heartbeat (DESIGN.md section 5). */
 struct rt_engine_load {
     bool present;
@@ -79,6 +89,7 @@ struct rt_instance {
     double pending_prefill; /* estimated tokens of requests sent here whose first token has
                                not come back yet */
     unsigned pending_requests;
+    struct rt_pending_chain *pending_chains; /* of those requests */
     double prefill_rate;  /* tokens/s learned from streamed requests; 0 = not measured yet */
     double mean_uncached; /* tokens a request prefills here, moving average */
     double extra_wait_s;  /* time to first token beyond the prefill estimate, moving average */

@@ -8,6 +8,8 @@ counts as empty, two router replicas fed the same events choose alike, and with
 import json
 import os
 import random
+import threading
+import time
 import unittest
 
 import routerlib
@@ -24,7 +26,7 @@ def text(seed, n):
 
 
 class KvRouting(svclib.ProcTestCase):
-    def start_mocks(self, n):
+    def start_mocks(self, n, **flags):
         self.mocks, self.kvports = [], []
         for i in range(n):
             ports = (svclib.free_port(), svclib.free_port())
@@ -33,7 +35,7 @@ class KvRouting(svclib.ProcTestCase):
             port = svclib.free_port()
             self.mocks.append(routerlib.start_mock(self, "mock-%d" % i, port=port, models="m",
                                                    kv_events=ports[0], kv_replay_port=ports[1],
-                                                   decode_ms_per_token=1))
+                                                   decode_ms_per_token=1, **flags))
             self.kvports.append(ports)
         path = os.path.join(self.tmpdir, "static-kv.json")
         items = [{"name": m.name, "host": "127.0.0.1", "port": m.port,
@@ -97,6 +99,25 @@ class KvRouting(svclib.ProcTestCase):
         self.assertEqual(routerlib.metric(router.port, "infini_router_prefix_false_hits_total",
                                           {"instance": target.name}), 0)
         self.assertEqual(routerlib.metric(router.port, "infini_router_tokenize_failures_total"), 0)
+
+    def test_a_follow_up_queued_behind_its_prefix_stays_with_it(self):
+        # The first prompt's blocks are in no event until its prefill ends; a follow-up sent
+        # meanwhile must still find them where the first one went.
+        static = self.start_mocks(3, prefill_tok_per_s=2000)
+        router = self.start_router(static)
+        p = text(9, 8192)  # 2,048 tokens: about a second of prefill
+        first = {}
+
+        def send_first():
+            first["got"] = self.routed(router, p)
+
+        t = threading.Thread(target=send_first)
+        t.start()
+        time.sleep(0.3)
+        inst, route = self.routed(router, p + " and then")
+        t.join(30)
+        self.assertEqual(inst, first["got"][0])
+        self.assertRegex(route, r"^cache-aware prefix \d+/\d+ est=\d+ms exact$")
 
     def test_restarted_engine_is_empty(self):
         static = self.start_mocks(2)
