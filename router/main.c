@@ -18,6 +18,7 @@
 #include "kv_events.h"
 #include "log.h"
 #include "loop.h"
+#include "loop_lag.h"
 #include "metrics.h"
 #include "prefix_index.h"
 #include "router.h"
@@ -61,6 +62,9 @@ static void on_cleanup(void *ud)
     rt->services = NULL;
     rt_prefix_index_free(rt->prefix);
     rt->prefix = NULL;
+    if (rt->lag != NULL)
+        loop_lag_close(rt->lag);
+    rt->lag = NULL;
     rt_sessions_free(rt->sessions);
     rt->sessions = NULL;
     rt_demand_free(rt->demand);
@@ -95,6 +99,9 @@ int main(int argc, char **argv)
     log_set_level(level);
     uv_loop_init(&loop);
     struct rt_router rt = {.loop = &loop, .cfg = &cfg, .start_time = wallclock_now()};
+    struct loop_lag lag;
+    if (loop_lag_start(&lag, &loop, 100) == 0)
+        rt.lag = &lag;
     rt.upstream_auth = bearer_header_new(cfg.upstream_api_key);
     /* X-Request-Ids need only be unique, not secret: time, pid and the clock's nanoseconds. */
     rt.request_id_seed = hash64_u64(uv_hrtime(), hash64_u64((uint64_t)getpid(), rt.start_time));

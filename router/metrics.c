@@ -9,6 +9,7 @@
 #include "buf.h"
 #include "hash.h"
 #include "kv_events.h"
+#include "loop_lag.h"
 #include "prefix_index.h"
 #include "prom.h"
 #include "router.h"
@@ -464,4 +465,6 @@ void rt_metrics_write(const struct rt_metrics *m, const struct rt_router *rt, st
     write_models(rt, out);
     rt_kv_events_write_metrics(rt->kv_events, out);
     write_cache_aware(rt, out);
+    if (rt->lag != NULL)
+        loop_lag_write(rt->lag, "infini_router", out);
 }

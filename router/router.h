@@ -19,6 +19,7 @@ struct rt_health;
 struct rt_kv_events;
 struct http_fetch;
 struct http_server;
+struct loop_lag;
 
 struct rt_router {
     uv_loop_t *loop;
@@ -40,6 +41,7 @@ struct rt_router {
     uint64_t request_ids;           /* X-Request-Id generator: a counter ... */
     uint64_t request_id_seed;       /* ... mixed with a per-process seed */
     uint64_t discovery_epoch;       /* registry answers applied so far */
+    struct loop_lag *lag;           /* event-loop lag sampler (main.c owns it) */
     double start_time;              /* wall clock */
 };
 

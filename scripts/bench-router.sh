@@ -13,7 +13,8 @@
 #             all opened at once, finish and resend in lockstep: every 500 ms a burst of 1,000
 #             requests at the same instant, whose last one waits for the 999 before it in any
 #             single-threaded proxy (and in the mock: the burst drain is measured, not the
-#             routing). Real LLM requests do not end together.
+#             routing). Real LLM requests do not end together, nor do their clients start
+#             together: each connection's first request is sent after a random 0-500 ms.
 #           - a fixed 50 ms (~20,000 req/s): a stress figure. On a 2-core machine wrk, the mock
 #             and the router then compete for the cores, so its p99 measures CPU contention
 #             and lockstep bursts as well; the router's own CPU share is printed next to it.
@@ -160,13 +161,26 @@ wrk.method = "POST"
 wrk.body = '{"model":"model-1","messages":[{"role":"user","content":"Hello"}],"max_tokens":1}'
 wrk.headers["Content-Type"] = "application/json"
 EOF
+# wrk opens all its connections at once and sends their first requests together: with 1,000
+# connections that is a burst of 1,000 requests in one instant, whose last one waits behind the
+# 999 before it in any single-threaded proxy. Clients of a real fleet do not start in step, so
+# the 500 +/- 250 ms runs spread each connection's first request over one backend wait.
+{ cat "$work/post.lua"; cat <<'EOF'
+local sent = 0
+function delay()
+    sent = sent + 1
+    if sent <= 1000 then return math.random(0, 500) end
+    return 0
+end
+EOF
+} >"$work/stagger.lua"
 
-# run NAME PORT CONNS DURATION [THREADS] -> appends "round name conns rps p50_ms p99_ms" to
-# results
+# run NAME PORT CONNS DURATION [THREADS [SCRIPT]] -> appends "round name conns rps p50_ms p99_ms"
+# to results
 run() {
-    local out threads=${5:-$([ "$3" -ge 64 ] && echo 2 || echo 1)}
+    local out threads=${5:-$([ "$3" -ge 64 ] && echo 2 || echo 1)} script=${6:-post}
     out=$(wrk -t"$threads" -c"$3" -d"$4"s --latency \
-        -s "$work/post.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
+        -s "$work/$script.lua" "http://127.0.0.1:$2/v1/chat/completions" 2>&1)
     if ! grep -q "Requests/sec" <<<"$out" || grep -q "Non-2xx" <<<"$out"; then
         echo "wrk against $1 failed:" >&2
         echo "$out" >&2
@@ -198,8 +212,8 @@ for round in $(seq 1 "$ROUNDS"); do
         run "${t%%:*}" "${t#*:}" 64 "$DURATION"
         run "${t%%:*}" "${t#*:}" 1 "$DURATION"
     done
-    run "direct-100s" "$M500" 1000 "$DURATION" 1
-    run "router-100s" "$R100S" 1000 "$DURATION" 1
+    run "direct-100s" "$M500" 1000 "$DURATION" 1 stagger
+    run "router-100s" "$R100S" 1000 "$DURATION" 1 stagger
     run "direct-100" "$M" 1000 "$DURATION"
     c0=$(cpu_ticks "$ROUTER100_PID")
     run "router-100" "$R100" 1000 "$DURATION"

@@ -62,7 +62,11 @@ class RouterRouting(svclib.ProcTestCase):
         self.assertEqual(st["total_services"], 2)
         self.assertEqual(st["healthy_services"], 2)
         self.assertEqual(self.router.post("/health").status, 405)
-        self.assertIn("infini_router_requests_total", self.router.get("/metrics").text)
+        metrics = self.router.get("/metrics").text
+        self.assertIn("infini_router_requests_total", metrics)
+        # The loop-lag sampler runs from start (every 100 ms) and reports how late it fired.
+        self.assertRegex(metrics, r"(?m)^infini_router_loop_lag_seconds_count \d+$")
+        self.assertRegex(metrics, r"(?m)^infini_router_loop_lag_max_seconds [0-9.e+-]+$")
 
     def test_model_filter_and_json_round_trip(self):
         for model, owner in (("model-1", "mock-a"), ("model-2", "mock-b")):
