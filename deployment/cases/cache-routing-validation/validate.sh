@@ -14,76 +14,19 @@
 #      MASTER_HOST SLAVE_HOST (babysitter addresses, default REGISTRY_IP) SINGLE_INSTANCE LOG_DIR
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+# shellcheck source=../lib/check.sh
+source "$CASE_LIB_DIR/check.sh"
 
-IP=${1:-127.0.0.1}
+check_targets "${1:-127.0.0.1}"
 MASTER_HOST=${MASTER_HOST:-$IP}
 SLAVE_HOST=${SLAVE_HOST:-$IP}
-REGISTRY="http://$IP:$REGISTRY_PORT"
-ROUTER="http://$IP:$ROUTER_PORT"
-PASSED=0
-FAILED=0
-SKIPPED=0
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
 
-pass() { printf '  PASS  %s\n' "$*"; PASSED=$((PASSED + 1)); }
-fail() { printf '  FAIL  %s\n' "$*"; FAILED=$((FAILED + 1)); }
-skip() { printf '  SKIP  %s\n' "$*"; SKIPPED=$((SKIPPED + 1)); }
-
-# check NAME COMMAND...: PASS (with $INFO below it) when COMMAND succeeds, else FAIL with $DETAIL.
-check() {
-    local name=$1
-    shift
-    DETAIL=""
-    INFO=""
-    if "$@"; then
-        pass "$name"
-        [ -z "$INFO" ] || printf '        %s\n' "$INFO"
-    else
-        fail "$name${DETAIL:+ ($DETAIL)}"
-    fi
-}
-
-is_200() {
-    local code
-    code=$(http_code "$1")
-    DETAIL="HTTP $code from $1"
-    [ "$code" = 200 ]
-}
-
-# chat BODY: POSTs a chat completion to the router; the response lands in $TMP/body and
-# $TMP/headers; prints the status code.
-chat() {
-    local code
-    : >"$TMP/body"
-    : >"$TMP/headers"
-    code=$("${CURL[@]}" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' \
-        -H 'Content-Type: application/json' -d "$1" "$ROUTER/v1/chat/completions") || true
-    printf '%s\n' "${code:-000}"
-}
-
-# instance: the X-Infini-Instance of the last response ("?" when missing).
-instance() {
-    local v
-    v=$(grep -i '^x-infini-instance:' "$TMP/headers" 2>/dev/null | head -n1 | cut -d: -f2- | tr -d ' \r')
-    printf '%s\n' "${v:-?}"
-}
-
+# body CONTENT [KEY]: a chat request for MODEL (streamed when STREAM=true), with
+# prompt_cache_key KEY when given.
 body() {
     local key=${2:-}
     printf '{"model":"%s","messages":[{"role":"user","content":"%s"}],"max_tokens":4,"stream":%s%s}' \
         "$MODEL" "$1" "${STREAM:-false}" "${key:+,\"prompt_cache_key\":\"$key\"}"
-}
-
-registry_has() {
-    DETAIL="no \"name\":\"$1\" in $REGISTRY/services"
-    grep -q "\"name\":\"$1\"" "$TMP/services"
-}
-
-models_has() {
-    "${CURL[@]}" "$ROUTER/models" >"$TMP/models" || true
-    DETAIL="router /models: $(head -c 200 "$TMP/models")"
-    grep -q "\"id\":\"$MODEL\"" "$TMP/models"
 }
 
 chat_json() {
@@ -91,12 +34,12 @@ chat_json() {
     code=$(chat "$(body Hello)")
     DETAIL="HTTP $code: $(head -c 200 "$TMP/body")"
     [ "$code" = 200 ] && grep -q '"object"' "$TMP/body" || return 1
-    INFO="served by $(instance)"
+    INFO="served by $(header x-infini-instance)"
 }
 
 chat_sse() {
     local code
-    code=$(STREAM=true chat "$(STREAM=true body Hello)")
+    code=$(chat "$(STREAM=true body Hello)")
     DETAIL="HTTP $code: $(head -c 200 "$TMP/body")"
     [ "$code" = 200 ] && grep -q '^data: {' "$TMP/body" && grep -q '^data: \[DONE\]' "$TMP/body"
 }
@@ -105,19 +48,14 @@ chat_sse() {
 # KEY<i> with "each") and writes the serving instance of each to $TMP/seen; INFO and DETAIL
 # list the instances seen.
 instances_of() {
-    local n=$1 key=${2:-} each=${3:-} i k code
+    local n=$1 key=${2:-} each=${3:-} i k
     : >"$TMP/seen"
     for i in $(seq 1 "$n"); do
         k=$key
         [ -z "$each" ] || k="$key$i"
-        code=$(chat "$(body "Test request $i" "$k")")
-        if [ "$code" != 200 ]; then
-            DETAIL="request $i: HTTP $code"
-            return 1
-        fi
-        instance >>"$TMP/seen"
+        seen_add "$i" "$(chat "$(body "Test request $i" "$k")")" || return 1
     done
-    DETAIL="instances: $(sort "$TMP/seen" | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')"
+    seen_summary
     INFO=$DETAIL
 }
 
@@ -148,7 +86,7 @@ detect_single() {
 }
 
 main() {
-    "${CURL[@]}" "$REGISTRY/services" >"$TMP/services" 2>/dev/null || : >"$TMP/services"
+    fetch_services
     local single=false
     MODE_NOTE=""
     detect_single && single=true
@@ -174,7 +112,7 @@ main() {
     else
         check "registry lists $SLAVE_NAME-server" registry_has "$SLAVE_NAME-server"
     fi
-    check "router /models lists \"id\":\"$MODEL\"" models_has
+    check "router /models lists \"id\":\"$MODEL\"" models_has "$MODEL"
     check "chat completion through the router (JSON, \"object\")" chat_json
     check "chat completion through the router (SSE, data: lines and [DONE])" chat_sse
 
@@ -189,8 +127,7 @@ main() {
         check "different keys spread over both instances (16 keys)" keys_spread
     fi
 
-    printf 'Summary: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
-    [ "$FAILED" -eq 0 ]
+    check_summary
 }
 
 main "$@"

@@ -19,60 +19,11 @@
 #      LOG_DIR, else what the registry lists) LOG_DIR
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+# shellcheck source=../lib/check.sh
+source "$CASE_LIB_DIR/check.sh"
 
-IP=${1:-127.0.0.1}
-REGISTRY="http://$IP:$REGISTRY_PORT"
-ROUTER="http://$IP:$ROUTER_PORT"
+check_targets "${1:-127.0.0.1}"
 LARGE_BYTES=60000
-PASSED=0
-FAILED=0
-SKIPPED=0
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-
-pass() { printf '  PASS  %s\n' "$*"; PASSED=$((PASSED + 1)); }
-fail() { printf '  FAIL  %s\n' "$*"; FAILED=$((FAILED + 1)); }
-
-# check NAME COMMAND...: PASS (with $INFO below it) when COMMAND succeeds, else FAIL with $DETAIL.
-check() {
-    local name=$1
-    shift
-    DETAIL=""
-    INFO=""
-    if "$@"; then
-        pass "$name"
-        [ -z "$INFO" ] || printf '        %s\n' "$INFO"
-    else
-        fail "$name${DETAIL:+ ($DETAIL)}"
-    fi
-}
-
-is_200() {
-    local code
-    code=$(http_code "$1")
-    DETAIL="HTTP $code from $1"
-    [ "$code" = 200 ]
-}
-
-# chat BODYFILE: POSTs a chat completion to the router; the response lands in $TMP/body and
-# $TMP/headers; prints the status code.
-chat() {
-    local code
-    : >"$TMP/body"
-    : >"$TMP/headers"
-    code=$("${CURL[@]}" -D "$TMP/headers" -o "$TMP/body" -w '%{http_code}' \
-        -H 'Content-Type: application/json' --data-binary "@$1" "$ROUTER/v1/chat/completions") ||
-        true
-    printf '%s\n' "${code:-000}"
-}
-
-# header NAME: the value of header NAME in the last response ("?" when missing).
-header() {
-    local v
-    v=$(grep -i "^$1:" "$TMP/headers" 2>/dev/null | head -n1 | cut -d: -f2- | sed 's/^ *//' |
-        tr -d '\r')
-    printf '%s\n' "${v:-?}"
-}
 
 # write_body FILE CONTENT_BYTES: a chat request whose user message is CONTENT_BYTES bytes ("Test"
 # when 0; the reference's requests carry no max_tokens, these ask for 4 to stay quick).
@@ -83,35 +34,18 @@ write_body() {
         "$MODEL" "$content" >"$1"
 }
 
-registry_has() {
-    DETAIL="no \"name\":\"$1\" in $REGISTRY/services"
-    grep -q "\"name\":\"$1\"" "$TMP/services"
-}
-
 # server_cache_type NAME TYPE: NAME's -server record carries metadata.cache_type TYPE.
 server_cache_type() {
     local got
-    got=$(python3 -c '
-import json, sys
-doc = json.load(open(sys.argv[1]))
-for s in doc.get("services", []):
-    if s.get("name") == sys.argv[2] + "-server":
-        print((s.get("metadata") or {}).get("cache_type", "(none)"))
-' "$TMP/services" "$1" 2>/dev/null || true)
+    got=$(record_field "$1-server" metadata.cache_type "(none)")
     DETAIL="$1-server: cache_type ${got:-(no record)}"
     [ "$got" = "$2" ]
-}
-
-models_has() {
-    "${CURL[@]}" "$ROUTER/models" >"$TMP/models" || true
-    DETAIL="router /models: $(head -c 200 "$TMP/models")"
-    grep -q "\"id\":\"$MODEL\"" "$TMP/models"
 }
 
 chat_json() {
     local code
     write_body "$TMP/req" 0
-    code=$(chat "$TMP/req")
+    code=$(chat "@$TMP/req")
     DETAIL="HTTP $code: $(head -c 200 "$TMP/body")"
     [ "$code" = 200 ] && grep -q '"object"' "$TMP/body" || return 1
     INFO="served by $(header x-infini-instance)"
@@ -120,18 +54,13 @@ chat_json() {
 # served_by N BYTES: sends N requests with BYTES of content; the instance of each goes to
 # $TMP/seen, DETAIL and INFO list them (and the router's reason for the last one).
 served_by() {
-    local n=$1 bytes=$2 i code
+    local n=$1 bytes=$2 i
     write_body "$TMP/req" "$bytes"
     : >"$TMP/seen"
     for i in $(seq 1 "$n"); do
-        code=$(chat "$TMP/req")
-        if [ "$code" != 200 ] || ! grep -q '"object"' "$TMP/body"; then
-            DETAIL="request $i: HTTP $code: $(head -c 200 "$TMP/body")"
-            return 1
-        fi
-        header x-infini-instance >>"$TMP/seen"
+        seen_add "$i" "$(chat "@$TMP/req")" || return 1
     done
-    DETAIL="instances: $(sort "$TMP/seen" | uniq -c | awk '{printf "%s%s x%s", sep, $2, $1; sep=", "}')"
+    seen_summary
     INFO="$DETAIL; route: $(header x-infini-route)"
 }
 
@@ -175,7 +104,7 @@ instance_checks() {
 }
 
 main() {
-    "${CURL[@]}" "$REGISTRY/services" >"$TMP/services" 2>/dev/null || : >"$TMP/services"
+    fetch_services
     detect_deployment
     printf 'cache-type routing validation (%s, %s): registry %s, router %s, model %s, threshold %s bytes\n' \
         "$KIND" "$KIND_NOTE" "$REGISTRY" "$ROUTER" "$MODEL" "$ROUTING_THRESHOLD"
@@ -191,7 +120,7 @@ main() {
         instance_checks "$PAGED2_NAME" "$PAGED2_PORT" paged
     fi
     echo "[router]"
-    check "router /models lists \"id\":\"$MODEL\"" models_has
+    check "router /models lists \"id\":\"$MODEL\"" models_has "$MODEL"
     check "chat completion through the router (JSON, \"object\")" chat_json
 
     echo "[size-based routing]"
@@ -206,8 +135,7 @@ main() {
         check "a $LARGE_BYTES-byte request is served (no static instance to prefer)" large_served
     fi
 
-    printf 'Summary: %d passed, %d failed, %d skipped\n' "$PASSED" "$FAILED" "$SKIPPED"
-    [ "$FAILED" -eq 0 ]
+    check_summary
 }
 
 main "$@"

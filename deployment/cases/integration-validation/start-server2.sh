@@ -15,6 +15,8 @@
 #      with vLLM) INFINI_BIN_DIR LOG_DIR
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
+# shellcheck source=../lib/launch.sh
+source "$CASE_LIB_DIR/launch.sh"
 
 if [ $# -lt 2 ]; then
     printf 'Usage: %s <SERVER1_IP> <SERVER2_IP>\n\n' "$0" >&2
@@ -25,29 +27,6 @@ fi
 SERVER1_IP=$1
 SERVER2_IP=$2
 REGISTRY_URL="http://$SERVER1_IP:$REGISTRY_PORT"
-STARTED=0
-
-on_exit() {
-    local rc=$?
-    if [ "$rc" -ne 0 ] && [ "$STARTED" = 1 ]; then
-        warn "start failed; stopping what was started"
-        stop_pids "$STOP_TIMEOUT" babysitter_c babysitter_d >&2 || true
-    fi
-}
-
-refuse_if_running() {
-    local name pid running=""
-    for name in babysitter_c babysitter_d; do
-        pid=$(cat "$(pid_file "$name")" 2>/dev/null || true)
-        if pid_is_ours "$pid"; then
-            running+=" $name=$pid"
-        else
-            rm -f "$(pid_file "$name")"
-        fi
-    done
-    [ -z "$running" ] || die "server 2 already runs from $LOG_DIR ($running ); run stop-all.sh first"
-}
-
 # token_init: server 1's token, from the environment or a LOG_DIR shared with server 1. Never
 # generated here: the registry would refuse a new one.
 token_init() {
@@ -80,19 +59,18 @@ check_server1() {
 main() {
     local timeout
     mkdir -p "$LOG_DIR"
-    refuse_if_running
+    refuse_if_running "server 2" babysitter_c babysitter_d
     resolve_bins infini-babysitter
     token_init
     check_server1
     timeout=$(ready_timeout)
-    trap on_exit EXIT
-    STARTED=1
+    launch_guard stop_pids "$STOP_TIMEOUT" babysitter_c babysitter_d
 
     start_babysitter c "$PORT_C" "$SERVER2_IP" "$REGISTRY_URL"
     start_babysitter d "$PORT_D" "$SERVER2_IP" "$REGISTRY_URL"
-    wait_babysitter c "$PORT_C" "$timeout"
-    wait_babysitter d "$PORT_D" "$timeout"
-    wait_router_sees "$SERVER1_IP" 4
+    wait_babysitter c "$PORT_C" "$timeout" babysitter-c
+    wait_babysitter d "$PORT_D" "$timeout" babysitter-d
+    wait_router_sees 4 "$SERVER1_IP"
     log "server 2 up: babysitters C (model-1) and D (model-2) on $SERVER2_IP, registered with" \
         "$REGISTRY_URL; server 1's router routes to 4 instances (logs: $LOG_DIR)"
 }

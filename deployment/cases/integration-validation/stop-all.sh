@@ -9,10 +9,5 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 
-babysitters=()
-for f in "$LOG_DIR"/babysitter_*.pid; do
-    [ -e "$f" ] && babysitters+=("$(basename "$f" .pid)")
-done
-stop_pids "$STOP_TIMEOUT" router "${babysitters[@]}"
-stop_pids "$STOP_TIMEOUT" registry
+stop_deployment
 log "stopped (logs kept in $LOG_DIR)"
