@@ -1,13 +1,33 @@
 """Helpers shared by the router integration tests: start infini-mock instances, a router over
 a static file or a registry, send chat requests, read metrics. Standard library only."""
-import http.client
 import json
 import os
+import random
 import re
 import socket
 import time
 
 import svclib
+
+
+def filler(seed, n):
+    """`n` bytes of readable filler that differs from its first bytes on for each seed."""
+    rnd = random.Random(seed)
+    words = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "zeta"]
+    out = "%d: " % seed
+    while len(out) < n:
+        out += rnd.choice(words) + " "
+    return out[:n]
+
+
+def kv_ports():
+    """Two distinct ports that were free a moment ago: an infini-mock's KV event publisher
+    (--kv-events) and replay socket (--kv-replay-port)."""
+    a = svclib.free_port()
+    b = svclib.free_port()
+    while b == a:
+        b = svclib.free_port()
+    return a, b
 
 
 def start_mock(case, name, models="model-1", port=None, **flags):

@@ -9,14 +9,20 @@ fails the test when a daemon did not exit 0 after SIGTERM (or by the signal the 
 with), died on its own with a non-zero status the test did not check, or wrote a sanitizer
 report (AddressSanitizer, LeakSanitizer, UBSan "runtime error:") into its log, its children's
 output included (the babysitter copies it there).
+
+HttpServer (with QuietHandler) runs a small Python HTTP server in a thread, for a model server
+or probe target whose answers the test controls.
 """
 import http.client
+import http.server
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -43,6 +49,55 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def fixed_port(taken, span=1):
+    """A port P such that P .. P+span-1 were free a moment ago and none is in `taken` (which
+    gains them), for a daemon that must be told its port and binds it seconds later (a
+    deployment case's scripts, a babysitter's model server). Chosen below the ephemeral range
+    (/proc/sys/net/ipv4/ip_local_port_range's low end) and checked free on every address:
+    an ephemeral choice, as free_port() makes, can be taken in between by an outgoing
+    connection (the router's KV event subscriptions, probes, registrations take ephemeral
+    local ports); a port below that range is taken neither that way nor by a --port 0 bind."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low = int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    rng = random.Random()
+    for _ in range(500):
+        p = rng.randrange(10000, max(10001, low - span))
+        ports = range(p, p + span)
+        if any(q in taken for q in ports):
+            continue
+        try:
+            for q in ports:
+                with socket.socket() as s:
+                    s.bind(("0.0.0.0", q))
+        except OSError:
+            continue
+        taken.update(ports)
+        return p
+    raise AssertionError("no free port below the ephemeral range")
+
+
+def alive(pid):
+    """True while `pid` exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] != "Z"
+
+
+def cmdline(pid):
+    """The command line of `pid`, arguments joined by spaces ("" once it is gone)."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
@@ -88,6 +143,37 @@ def request(port, method, path, body=None, headers=None, timeout=10.0, host="127
         return Response(resp.status, {k.lower(): v for k, v in resp.getheaders()}, data)
     finally:
         conn.close()
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler for HttpServer that logs nothing and answers with reply()."""
+
+    def reply(self, status, body, ctype="application/json"):
+        """Answers with `status`, `body` (bytes) and its Content-Type and Content-Length."""
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class HttpServer:
+    """A Python HTTP server on 127.0.0.1 with an OS-chosen port (self.port), serving `handler`
+    (a BaseHTTPRequestHandler class) from a daemon thread, a thread per request, until
+    close(): a stand-in for a model server or a probe target that the test controls."""
+
+    def __init__(self, handler):
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 class Proc:

@@ -18,6 +18,7 @@ import time
 import unittest
 
 import svclib
+from svclib import alive
 
 HEARTBEAT = 0.5
 
@@ -69,16 +70,6 @@ def group_members(pgid):
         if int(fields[2]) == pgid and fields[0] != "Z":
             found.append(int(d))
     return found
-
-
-def alive(pid):
-    """True while `pid` exists and is not a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            stat = f.read()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] != "Z"
 
 
 class BabysitterTest(svclib.ProcTestCase):

@@ -12,76 +12,15 @@ and start-server2.sh refusing to start without server 1 or with the wrong token.
 Processes are signalled only by the PIDs the scripts recorded; the namespaces, veths and bridge
 are deleted even after a failure.
 """
-import glob
-import json
 import os
-import shutil
-import signal
 import subprocess
 
+import caselib
+import netnslib
 import svclib
-from test_case_cache_type import fixed_port
-from test_deployment_case import alive, cmdline
-from test_multihost_netns import NetSetupError, ip, unused_subnet
 
-CASE = os.path.join(svclib.ROOT, "deployment", "cases", "integration-validation")
-SCRIPT_TIMEOUT = 120
+CASE = "integration-validation"
 NAMES = ["babysitter-%s%s" % (x, s) for x in "abcd" for s in ("", "-server")]
-
-
-class CaseRunner:
-    """Runs the case's scripts with one environment (one LOG_DIR: one host's view)."""
-
-    def __init__(self, test, log_dir, env):
-        self.test = test
-        self.log_dir = log_dir
-        self.env = env
-
-    def run(self, name, *args, check=True, env=None, netns=None):
-        full_env = dict(self.env)
-        full_env.update(env or {})
-        argv = [os.path.join(CASE, name)] + list(args)
-        if netns is not None:
-            argv = ["ip", "netns", "exec", netns] + argv
-        proc = subprocess.run(argv, env=full_env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=SCRIPT_TIMEOUT,
-                              cwd=self.test.tmpdir)
-        out = proc.stdout.decode("utf-8", "replace")
-        if check and proc.returncode != 0:
-            self.test.fail("%s exited %d:\n%s\n%s" % (name, proc.returncode, out, self.logs()))
-        return proc.returncode, out
-
-    def logs(self):
-        text = []
-        for path in sorted(glob.glob(os.path.join(self.log_dir, "*.log"))):
-            with open(path, "rb") as f:
-                text.append("----- %s -----\n%s" % (path, f.read()[-3000:].decode("utf-8",
-                                                                                   "replace")))
-        return "\n".join(text)
-
-    def pid_files(self):
-        pids = {}
-        for path in glob.glob(os.path.join(self.log_dir, "*.pid")):
-            with open(path) as f:
-                text = f.read().strip()
-            if text.isdigit():
-                pids[os.path.basename(path)[:-4]] = int(text)
-        return pids
-
-    def kill_leftovers(self):
-        """After a failure half-way: SIGKILL whatever recorded process of ours is left (checked
-        by command line, so a reused PID is left alone)."""
-        for pid in self.pid_files().values():
-            if alive(pid) and "infini-" in cmdline(pid):
-                os.kill(pid, signal.SIGKILL)
-
-
-def base_env(log_dir):
-    env = dict(os.environ)
-    for k in ("MODEL1_DIR", "MODEL2_DIR", "INFINI_REGISTRY_TOKEN", "ROUTER_POLICY"):
-        env.pop(k, None)
-    env.update({"INFINI_BIN_DIR": svclib.BIN_DIR, "LOG_DIR": log_dir, "STOP_TIMEOUT": "15"})
-    return env
 
 
 def registry_records(host, port):
@@ -89,50 +28,26 @@ def registry_records(host, port):
     return {s["name"]: s for s in r.json()["services"]}
 
 
-def child_pids(host, ports):
-    return [svclib.request(p + 1, "GET", "/info", host=host).json()["child_pid"] for p in ports]
-
-
-class IntegrationCaseOneHostTest(svclib.ProcTestCase):
-    def setUp(self):
-        super().setUp()
-        taken = set()
-        ports = {name: fixed_port(taken) for name in ("REGISTRY_PORT", "ROUTER_PORT")}
-        for name in ("PORT_A", "PORT_B", "PORT_C", "PORT_D"):
-            ports[name] = fixed_port(taken, 2)
-        self.ports = ports
-        env = base_env(os.path.join(self.tmpdir, "logs"))
-        env.update({k: str(v) for k, v in ports.items()})
-        self.case = CaseRunner(self, env["LOG_DIR"], env)
-
-    def tearDown(self):
-        try:
-            self.case.run("stop-all.sh", check=False)
-        finally:
-            self.case.kill_leftovers()
-            super().tearDown()
+class IntegrationCaseOneHostTest(caselib.CaseTestCase):
+    CASE = CASE
+    PAIRS = ("PORT_A", "PORT_B", "PORT_C", "PORT_D")
 
     def test_two_servers_on_one_host_pass_validate(self):
         _, out = self.case.run("start-server1.sh")
         self.assertIn("server 1 up", out)
         self.assertIn("registry token from %s/registry.token" % self.case.log_dir, out)
         # Server 1 alone: validate fails on server 2's parts and says so.
-        rc, out = self.case.run("validate.sh", check=False)
-        self.assertEqual(rc, 1, out)
+        out = self.case.fails("validate.sh")
         self.assertIn("FAIL  registry lists babysitter-c and babysitter-c-server", out)
         self.assertIn("FAIL  4 requests for model-1 reach babysitter-a and babysitter-c", out)
         self.assertIn("PASS  chat completion for model-2", out)
 
-        _, out = self.case.run("start-server2.sh", "127.0.0.1", "127.0.0.1")
-        self.assertIn("server 1's router routes to 4 instances", out)
-        pids = self.case.pid_files()
-        self.assertEqual(sorted(pids), ["babysitter_a", "babysitter_b", "babysitter_c",
-                                        "babysitter_d", "registry", "router"])
         p = self.ports
-        pids = list(pids.values()) + child_pids(
-            "127.0.0.1", [p["PORT_A"], p["PORT_B"], p["PORT_C"], p["PORT_D"]])
-        for pid in pids[-4:]:
-            self.assertIn("infini-mock", cmdline(pid))
+        out, pids, children = self.case.start(
+            "start-server2.sh", ["babysitter_a", "babysitter_b", "babysitter_c", "babysitter_d",
+                                 "registry", "router"],
+            [p["PORT_A"], p["PORT_B"], p["PORT_C"], p["PORT_D"]], "127.0.0.1", "127.0.0.1")
+        self.assertIn("server 1's router routes to 4 instances", out)
         recs = registry_records("127.0.0.1", p["REGISTRY_PORT"])
         self.assertEqual(sorted(recs), sorted(NAMES))
         self.assertEqual(recs["babysitter-c-server"]["url"], "http://127.0.0.1:%d" % p["PORT_C"])
@@ -145,25 +60,17 @@ class IntegrationCaseOneHostTest(svclib.ProcTestCase):
         self.assertIn("instances: babysitter-a-server x2, babysitter-c-server x2", out)
         self.assertIn("instances: babysitter-b-server x2, babysitter-d-server x2", out)
 
-        self.case.run("stop-all.sh")
-        self.assertEqual(self.case.pid_files(), {})
-        svclib.wait_until(lambda: not any(alive(pid) for pid in pids), 15,
-                          what="every process of both servers to exit")
-        with open(os.path.join(self.case.log_dir, "registry-state.json")) as f:
-            self.assertEqual(json.load(f)["services"], [])
+        self.case.stop_all(list(pids.values()) + children)
 
     def test_server2_needs_server1_and_its_token(self):
-        rc, out = self.case.run("start-server2.sh", "127.0.0.1", check=False)
-        self.assertEqual(rc, 1, out)
+        out = self.case.fails("start-server2.sh", "127.0.0.1")
         self.assertIn("Usage:", out)
-        rc, out = self.case.run("start-server2.sh", "127.0.0.1", "127.0.0.1", check=False,
-                                env={"INFINI_REGISTRY_TOKEN": "x"})
-        self.assertEqual(rc, 1, out)
+        out = self.case.fails("start-server2.sh", "127.0.0.1", "127.0.0.1",
+                              env={"INFINI_REGISTRY_TOKEN": "x"})
         self.assertIn("cannot reach server 1's registry", out)
         self.case.run("start-server1.sh")
-        rc, out = self.case.run("start-server2.sh", "127.0.0.1", "127.0.0.1", check=False,
-                                env={"INFINI_REGISTRY_TOKEN": "not-the-token"})
-        self.assertEqual(rc, 1, out)
+        out = self.case.fails("start-server2.sh", "127.0.0.1", "127.0.0.1",
+                              env={"INFINI_REGISTRY_TOKEN": "not-the-token"})
         self.assertIn("refuses INFINI_REGISTRY_TOKEN (HTTP 401)", out)
         self.assertNotIn("babysitter_c", self.case.pid_files())
 
@@ -173,65 +80,12 @@ class IntegrationCaseNetnsTest(svclib.ProcTestCase):
 
     def setUp(self):
         super().setUp()
-        if os.geteuid() != 0:
-            self.skipTest("needs root for ip netns")
-        if shutil.which("ip") is None:
-            self.skipTest("needs iproute2 (ip)")
-        self.tag = "c%d" % (os.getpid() % 100000)
-        self.namespaces = []
-        self.links = []
+        self.hosts = netnslib.setup(self, "c%d" % (os.getpid() % 100000),
+                                    ("server1", "server2"), os.getpid() % 200 + 30).hosts
         self.servers = {}
-        self.addCleanup(self._delete_network)
-        try:
-            self._build_network()
-        except NetSetupError as e:
-            self.skipTest("ip netns add failed: %s" % e)
         for role in ("server1", "server2"):
             log_dir = os.path.join(self.tmpdir, role, "logs")
-            self.servers[role] = CaseRunner(self, log_dir, base_env(log_dir))
-
-    def _build_network(self):
-        prefix = unused_subnet(os.getpid() % 200 + 30)
-        self.bridge = "ibr" + self.tag
-        ip("link", "add", self.bridge, "type", "bridge")
-        self.links.append(self.bridge)
-        ip("addr", "add", prefix + "1/24", "dev", self.bridge)
-        ip("link", "set", self.bridge, "up")
-        self.hosts = {}
-        for idx, role in enumerate(("server1", "server2")):
-            ns = "infini-%s-%s" % (role, self.tag)
-            proc = subprocess.run(["ip", "netns", "add", ns], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=20)
-            if proc.returncode != 0:
-                raise NetSetupError(proc.stdout.decode().strip())
-            self.namespaces.append(ns)
-            host_side, ns_side = "iv%dh%s" % (idx, self.tag), "iv%dn%s" % (idx, self.tag)
-            ip("link", "add", host_side, "type", "veth", "peer", "name", ns_side)
-            self.links.append(host_side)
-            ip("link", "set", ns_side, "netns", ns)
-            ip("link", "set", host_side, "master", self.bridge)
-            ip("link", "set", host_side, "up")
-            address = prefix + str(idx + 2)
-            ip("-n", ns, "addr", "add", address + "/24", "dev", ns_side)
-            ip("-n", ns, "link", "set", ns_side, "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-            self.hosts[role] = (ns, address)
-
-    def _delete_network(self):
-        # Runs after tearDown stopped both servers; anything still in a namespace was started by
-        # this test (the namespaces are this run's), so it is killed by PID first.
-        for ns in self.namespaces:
-            for pid in ip("netns", "pids", ns, check=False).split():
-                if pid.isdigit():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except OSError:
-                        pass
-            ip("netns", "del", ns, check=False)
-        for link in reversed(self.links):
-            if ip("link", "show", link, check=False).strip().startswith("Device"):
-                continue  # gone with its peer's namespace
-            ip("link", "del", link, check=False)
+            self.servers[role] = caselib.CaseRunner(self, CASE, log_dir, caselib.case_env(log_dir))
 
     def tearDown(self):
         try:
@@ -251,8 +105,7 @@ class IntegrationCaseNetnsTest(svclib.ProcTestCase):
         with open(os.path.join(s1.log_dir, "registry.token")) as f:
             token = f.read().strip()
         # Server 2 has its own LOG_DIR, as on another host: without the token it cannot start.
-        rc, out = s2.run("start-server2.sh", ip1, ip2, check=False, netns=ns2)
-        self.assertEqual(rc, 1, out)
+        out = s2.fails("start-server2.sh", ip1, ip2, netns=ns2)
         self.assertIn("set INFINI_REGISTRY_TOKEN to server 1's registry token", out)
         _, out = s2.run("start-server2.sh", ip1, ip2, env={"INFINI_REGISTRY_TOKEN": token},
                         netns=ns2)
@@ -266,7 +119,7 @@ class IntegrationCaseNetnsTest(svclib.ProcTestCase):
         self.assertEqual(recs["babysitter-d"]["url"], "http://%s:8201" % ip2)
 
         env = dict(os.environ, REGISTRY_PORT="18000", ROUTER_PORT="8000")
-        proc = subprocess.run([os.path.join(CASE, "validate.sh"), ip1], env=env,
+        proc = subprocess.run([os.path.join(s1.dir, "validate.sh"), ip1], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
         out = proc.stdout.decode("utf-8", "replace")
         self.assertEqual(proc.returncode, 0, out)
@@ -279,4 +132,5 @@ class IntegrationCaseNetnsTest(svclib.ProcTestCase):
         self.assertEqual(sorted(recs), sorted(n for n in NAMES if n[11] in "ab"))
         s1.run("stop-all.sh")
         for ns, _ in self.hosts.values():
-            self.assertEqual(ip("netns", "pids", ns).split(), [], "processes left in " + ns)
+            self.assertEqual(netnslib.ip("netns", "pids", ns).split(), [],
+                             "processes left in " + ns)

@@ -17,7 +17,6 @@ import subprocess
 import unittest
 
 import svclib
-from test_deployment_case import free_pair
 
 BINARIES = ("infini-registry", "infini-router", "infini-babysitter", "infini-mock",
             "infini-bench")
@@ -92,7 +91,7 @@ class InstallTest(svclib.ProcTestCase):
         # The installed example config, with this test's name, ports and registry.
         example = os.path.join(os.path.dirname(bindir), "share", "doc", "infini-svc",
                                "examples", "master-mock.toml")
-        port = free_pair(set())
+        port = svclib.fixed_port(set(), 2)  # the model server on P, the babysitter on P+1
         babysitter = self.start(tag + "-babysitter", [
             os.path.join(bindir, "infini-babysitter"), "--config-file", example,
             "--name", tag + "-mock", "--port", str(port), "--host", "127.0.0.1",

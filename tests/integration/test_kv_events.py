@@ -14,15 +14,6 @@ BLOCK = 4  # tokens per block
 CPT = 4  # bytes per token: a mock block is 16 bytes of canonical prompt text
 
 
-def kv_ports():
-    """Two distinct ports that were free a moment ago."""
-    a = svclib.free_port()
-    b = svclib.free_port()
-    while b == a:
-        b = svclib.free_port()
-    return a, b
-
-
 class KvEventsTest(svclib.ProcTestCase):
     def start_mock(self, name, ports, port=None, **flags):
         flags.update({"kv_events": ports[0], "kv_replay_port": ports[1], "block_size": BLOCK,
@@ -65,21 +56,32 @@ class KvEventsTest(svclib.ProcTestCase):
     def warm_up(self, router, name):
         """One request whose batch the router applied: the subscription is established."""
         self.send(router, self.prompt(999, 3))
-        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_event_batches_total", name) >= 1,
-                          timeout=15, what="first KV event batch")
+        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_event_batches_total",
+                                          name) >= 1, timeout=15, what="first KV event batch")
+
+    def start_pair(self, name, **mock_flags):
+        """A mock `name` publishing KV events and a router subscribed to it, warmed up;
+        returns (mock, router, the mock's KV ports)."""
+        ports = routerlib.kv_ports()
+        mock = self.start_mock(name, ports, **mock_flags)
+        router = self.start_router(name, mock.port, ports)
+        self.warm_up(router, name)
+        return mock, router, ports
+
+    def fill(self, mock, router, name, blocks, what):
+        """Sends three prompts of `blocks` full blocks and waits until the router's index holds
+        every full block the mock holds, the warm-up's included."""
+        expect = self.full_blocks(mock, self.prompt(999, 3))
+        for i in range(3):
+            self.send(router, self.prompt(i, blocks))
+            expect += self.full_blocks(mock, self.prompt(i, blocks))
+        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_index_blocks", name) == expect,
+                          timeout=15, what=what)
 
     def run_encoding(self, encoding):
         name = "mock-" + encoding
-        ports = kv_ports()
-        mock = self.start_mock(name, ports, kv_events_encoding=encoding)
-        router = self.start_router(name, mock.port, ports)
-        self.warm_up(router, name)
-        expect = self.full_blocks(mock, self.prompt(999, 3))
-        for i in range(3):
-            self.send(router, self.prompt(i, 6))
-            expect += self.full_blocks(mock, self.prompt(i, 6))
-        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_index_blocks", name) == expect,
-                          timeout=15, what="index holding every block")
+        mock, router, ports = self.start_pair(name, kv_events_encoding=encoding)
+        self.fill(mock, router, name, 6, "index holding every block")
         self.assertGreaterEqual(self.kv(router, "infini_router_kv_events_received_total", name), 4)
         self.assertEqual(self.kv(router, "infini_router_kv_events_dropped_total", name), 0)
         self.assertEqual(self.kv(router, "infini_router_kv_index_orphans_total", name), 0)
@@ -101,17 +103,9 @@ class KvEventsTest(svclib.ProcTestCase):
 
     def test_gap_is_repaired_by_replay(self):
         name = "mock-gap"
-        ports = kv_ports()
         # seq 0 is the warm-up, 1 the first prompt, 2 is never published, 3 reveals the gap.
-        mock = self.start_mock(name, ports, kv_events_encoding="map", kv_events_drop_seq=2)
-        router = self.start_router(name, mock.port, ports)
-        self.warm_up(router, name)
-        expect = self.full_blocks(mock, self.prompt(999, 3))
-        for i in range(3):
-            self.send(router, self.prompt(i, 5))
-            expect += self.full_blocks(mock, self.prompt(i, 5))
-        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_index_blocks", name) == expect,
-                          timeout=15, what="blocks of the dropped batch, replayed")
+        mock, router, _ = self.start_pair(name, kv_events_encoding="map", kv_events_drop_seq=2)
+        self.fill(mock, router, name, 5, "blocks of the dropped batch, replayed")
         self.assertEqual(self.kv(router, "infini_router_kv_event_gaps_total", name), 1)
         self.assertEqual(self.kv(router, "infini_router_kv_event_replays_total", name), 1)
         self.assertEqual(self.kv(router, "infini_router_kv_event_replay_failures_total", name), 0)
@@ -119,14 +113,11 @@ class KvEventsTest(svclib.ProcTestCase):
 
     def test_restarted_publisher_starts_empty(self):
         name = "mock-restart"
-        ports = kv_ports()
-        mock = self.start_mock(name, ports)
-        router = self.start_router(name, mock.port, ports)
-        self.warm_up(router, name)
+        mock, router, ports = self.start_pair(name)
         for i in range(4):
             self.send(router, self.prompt(i, 6))
-        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_event_batches_total", name) >= 5,
-                          timeout=15, what="batches of the first life")
+        svclib.wait_until(lambda: self.kv(router, "infini_router_kv_event_batches_total",
+                                          name) >= 5, timeout=15, what="batches of the first life")
         old_port = mock.port
         mock.stop()
         mock = self.start_mock(name, ports, port=old_port)

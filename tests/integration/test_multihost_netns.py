@@ -14,10 +14,9 @@ process's PID) and the /24 is one no interface or route uses. Processes are stop
 the namespaces, veths and bridge are deleted even after a failure.
 """
 import os
-import shutil
-import signal
 import subprocess
 
+import netnslib
 import svclib
 
 ENTRYPOINT = os.path.join(svclib.ROOT, "deployment", "docker", "entrypoint.sh")
@@ -30,90 +29,11 @@ SLAVE_PORT = 8200
 TOKEN = "netns-test-token-%d" % os.getpid()
 
 
-class NetSetupError(Exception):
-    pass
-
-
-def ip(*args, check=True):
-    proc = subprocess.run(["ip"] + list(args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                          timeout=20)
-    if check and proc.returncode != 0:
-        raise AssertionError("ip %s: %s" % (" ".join(args), proc.stdout.decode().strip()))
-    return proc.stdout.decode()
-
-
-def unused_subnet(first):
-    """A 10.88.N prefix that no address or route of the root namespace mentions."""
-    used = ip("-4", "-o", "addr", "show") + ip("-4", "route", "show", "table", "all")
-    for i in range(254):
-        n = (first + i) % 254 + 1
-        prefix = "10.88.%d." % n
-        if prefix not in used and "10.88.0.0" not in used:
-            return prefix
-    raise AssertionError("no free 10.88.N.0/24")
-
-
 class MultiHostNetnsTest(svclib.ProcTestCase):
     def setUp(self):
         super().setUp()
-        if os.geteuid() != 0:
-            self.skipTest("needs root for ip netns")
-        if shutil.which("ip") is None:
-            self.skipTest("needs iproute2 (ip)")
-        self.tag = str(os.getpid())
-        self.namespaces = []
-        self.links = []
-        self.addCleanup(self._delete_network)
-        try:
-            self._build_network()
-        except NetSetupError as e:
-            self.skipTest("ip netns add failed: %s" % e)
-
-    # ------------------------------------------------------------ network
-
-    def _build_network(self):
-        prefix = unused_subnet(os.getpid() % 200 + 20)
-        self.bridge = "ibr" + self.tag
-        ip("link", "add", self.bridge, "type", "bridge")
-        self.links.append(self.bridge)
-        ip("addr", "add", prefix + "1/24", "dev", self.bridge)
-        ip("link", "set", self.bridge, "up")
-        self.hosts = {}
-        for idx, role in enumerate(("control", "worker1", "worker2")):
-            ns = "infini-%s-%s" % (role, self.tag)
-            proc = subprocess.run(["ip", "netns", "add", ns], stdout=subprocess.PIPE,
-                                  stderr=subprocess.STDOUT, timeout=20)
-            if proc.returncode != 0:
-                raise NetSetupError(proc.stdout.decode().strip())
-            self.namespaces.append(ns)
-            host_side, ns_side = "iv%dh%s" % (idx, self.tag), "iv%dn%s" % (idx, self.tag)
-            ip("link", "add", host_side, "type", "veth", "peer", "name", ns_side)
-            self.links.append(host_side)
-            ip("link", "set", ns_side, "netns", ns)
-            ip("link", "set", host_side, "master", self.bridge)
-            ip("link", "set", host_side, "up")
-            address = prefix + str(idx + 2)
-            ip("-n", ns, "addr", "add", address + "/24", "dev", ns_side)
-            ip("-n", ns, "link", "set", ns_side, "up")
-            ip("-n", ns, "link", "set", "lo", "up")
-            self.hosts[role] = (ns, address)
-
-    def _delete_network(self):
-        # Runs after tearDown stopped the entrypoints; anything still in a namespace was started
-        # by this test (the namespaces are this run's), so it is killed by PID first.
-        for ns in self.namespaces:
-            out = ip("netns", "pids", ns, check=False)
-            for pid in out.split():
-                if pid.isdigit():
-                    try:
-                        os.kill(int(pid), signal.SIGKILL)
-                    except OSError:
-                        pass
-            ip("netns", "del", ns, check=False)
-        for link in reversed(self.links):
-            if ip("link", "show", link, check=False).strip().startswith("Device"):
-                continue  # gone with its peer's namespace
-            ip("link", "del", link, check=False)
+        self.hosts = netnslib.setup(self, str(os.getpid()), ("control", "worker1", "worker2"),
+                                    os.getpid() % 200 + 20).hosts
 
     # ------------------------------------------------------------ hosts
 
@@ -194,4 +114,5 @@ class MultiHostNetnsTest(svclib.ProcTestCase):
         self.assertEqual(worker1.stop(timeout=20), 0, worker1.log())
         self.assertEqual(ctl.stop(timeout=20), 0, ctl.log())
         for ns, _ in self.hosts.values():
-            self.assertEqual(ip("netns", "pids", ns).split(), [], "processes left in " + ns)
+            self.assertEqual(netnslib.ip("netns", "pids", ns).split(), [],
+                             "processes left in " + ns)

@@ -19,7 +19,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -27,11 +26,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+import caselib
 import svclib
-from test_case_cache_type import fixed_port
-from test_deployment_case import alive, cmdline
 
-CASE = os.path.join(svclib.ROOT, "deployment", "cases", "cache-routing-validation")
 OBS = os.path.join(svclib.ROOT, "deployment", "observability")
 MODEL = "9g_8b_thinking"
 SERVERS = ("master-9g_8b_thinking-server", "slave-9g_8b_thinking-server")
@@ -59,56 +56,25 @@ def dashboard_exprs():
     return found
 
 
-class ObservabilityTest(svclib.ProcTestCase):
+class ObservabilityTest(caselib.CaseTestCase):
+    CASE = "cache-routing-validation"
+    PAIRS = ("MASTER_PORT", "SLAVE_PORT")
+
     def setUp(self):
-        super().setUp()
         self.prometheus = shutil.which("prometheus")
         self.promtool_bin = shutil.which("promtool")
         if self.prometheus is None or self.promtool_bin is None:
             self.skipTest("prometheus/promtool not installed (Debian package prometheus; "
                           "scripts/install-deps.sh installs it)")
-        taken = set()
-        self.ports = {name: fixed_port(taken) for name in ("REGISTRY_PORT", "ROUTER_PORT")}
-        for name in ("MASTER_PORT", "SLAVE_PORT"):
-            self.ports[name] = fixed_port(taken, 2)
-        self.prom_port = fixed_port(taken)
-        self.log_dir = os.path.join(self.tmpdir, "logs")
-        self.env = dict(os.environ)
-        self.env.update({k: str(v) for k, v in self.ports.items()})
-        self.env.update({"INFINI_BIN_DIR": svclib.BIN_DIR, "LOG_DIR": self.log_dir,
-                         "STOP_TIMEOUT": "15"})
-        for k in ("MODEL1_DIR", "VLLM_DIR", "SINGLE_INSTANCE", "ROUTER_POLICY",
-                  "INFINI_REGISTRY_TOKEN"):
-            self.env.pop(k, None)
-        self.case_pids = []
-
-    def tearDown(self):
-        try:
-            self.script("stop-all.sh", check=False)
-        finally:
-            for pid in self.case_pids:
-                if alive(pid) and "infini-" in cmdline(pid):
-                    os.kill(pid, signal.SIGKILL)
-            super().tearDown()
+        super().setUp()
+        self.prom_port = svclib.fixed_port(self.taken)
 
     # ------------------------------------------------------------ helpers
 
-    def script(self, name, check=True):
-        proc = subprocess.run([os.path.join(CASE, name)], env=self.env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, timeout=120, cwd=self.tmpdir)
-        out = proc.stdout.decode("utf-8", "replace")
-        if check and proc.returncode != 0:
-            self.fail("%s exited %d:\n%s" % (name, proc.returncode, out))
-        return out
-
     def start_case(self):
-        self.script("start-master.sh")
-        for name in os.listdir(self.log_dir):
-            if name.endswith(".pid"):
-                with open(os.path.join(self.log_dir, name)) as f:
-                    self.case_pids.append(int(f.read().strip()))
-        for port in (self.ports["MASTER_PORT"], self.ports["SLAVE_PORT"]):
-            self.case_pids.append(svclib.request(port + 1, "GET", "/info").json()["child_pid"])
+        self.case.start("start-master.sh", ["babysitter_master", "babysitter_slave", "registry",
+                                            "router"],
+                        [self.ports["MASTER_PORT"], self.ports["SLAVE_PORT"]])
 
     def moved(self, text, pairs):
         """`text` with each (old, new) replaced, each old string present exactly once."""

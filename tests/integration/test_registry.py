@@ -5,7 +5,6 @@ sorted JSON, record fields), liveness and expiry with short timeouts, bearer-tok
 environment), restarts with --state-file and refusal of a corrupt one, active and on-demand
 probes against a tiny Python HTTP server, /metrics, bad flags, and clean SIGTERM shutdown.
 """
-import http.server
 import json
 import os
 import signal
@@ -28,7 +27,7 @@ def reg_body(name, **over):
     return body
 
 
-class HealthTarget:
+class HealthTarget(svclib.HttpServer):
     """A probe target: answers GET /health with `status` (changeable) on a free port."""
 
     def __init__(self, status=200, delay=0.0):
@@ -37,31 +36,14 @@ class HealthTarget:
         self.hits = 0
         target = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(svclib.QuietHandler):
             def do_GET(self):
                 target.hits += 1
                 if target.delay:
                     time.sleep(target.delay)
-                code = target.status if self.path == "/health" else 404
-                body = b'{"status":"ok"}'
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+                self.reply(target.status if self.path == "/health" else 404, b'{"status":"ok"}')
 
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
 
 
 class RegistryTestCase(svclib.ProcTestCase):

@@ -2,23 +2,12 @@
 sharing a prefix land together, X-Infini-Route explains each decision, a hot prefix spreads to a
 second instance under load and comes back to one when idle, a false hit is corrected by the next
 response, sessions stick, and a key still routes by key."""
-import random
 import threading
 import time
 import unittest
 
 import routerlib
 import svclib
-
-
-def text(seed, n):
-    """`n` bytes of readable filler that differs from its first bytes on for each seed."""
-    rnd = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "zeta"]
-    out = "%d: " % seed
-    while len(out) < n:
-        out += rnd.choice(words) + " "
-    return out[:n]
 
 
 class CacheAware(svclib.ProcTestCase):
@@ -43,7 +32,7 @@ class CacheAware(svclib.ProcTestCase):
 
     def test_shared_prefixes_land_together_and_routes_explain(self):
         self.start_fleet(2)
-        prefixes = [text(i, 4096) for i in range(6)]
+        prefixes = [routerlib.filler(i, 4096) for i in range(6)]
         home = {}
         for rnd in range(3):
             for i, p in enumerate(prefixes):
@@ -76,14 +65,14 @@ class CacheAware(svclib.ProcTestCase):
     def test_hot_prefix_spreads_under_load_and_comes_back(self):
         # Prefill 2,000 tokens/s: the 8 KB prefix is 1 s of work, each 2 KB tail 0.25 s.
         self.start_fleet(2, prefill_tok_per_s=2000, max_batch=64)
-        hot = text(99, 8192)
+        hot = routerlib.filler(99, 8192)
         inst, route, _ = self.chat(hot + " warm up")
         holder = inst
         results = []
         lock = threading.Lock()
 
         def one(i):
-            got = self.chat(hot + " tail %d " % i + text(1000 + i, 2048))
+            got = self.chat(hot + " tail %d " % i + routerlib.filler(1000 + i, 2048))
             with lock:
                 results.append(got)
 
@@ -113,7 +102,7 @@ class CacheAware(svclib.ProcTestCase):
         static = routerlib.static_file(self, self.mocks, models=("m",))
         self.router = routerlib.start_router(self, static=static, policy="cache-aware",
                                              health_interval=5)
-        p = text(7, 4096)
+        p = routerlib.filler(7, 4096)
         _, route, r = self.chat(p + " one")
         self.assertIn("cold-owner", route)
         _, route, r = self.chat(p + " two")

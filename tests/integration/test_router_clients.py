@@ -3,16 +3,14 @@ router when it checks API keys (replaced by --upstream-api-key when set), X-Requ
 the instance, and refused requests are in the access log. The instance here is a small Python
 HTTP server that answers with the headers it received, so the test sees what crossed the
 proxy."""
-import http.server
 import json
-import threading
 import unittest
 
 import routerlib
 import svclib
 
 
-class EchoHandler(http.server.BaseHTTPRequestHandler):
+class EchoHandler(svclib.QuietHandler):
     protocol_version = "HTTP/1.1"
 
     def do_POST(self):
@@ -25,27 +23,14 @@ class EchoHandler(http.server.BaseHTTPRequestHandler):
     def _answer(self):
         body = json.dumps({"object": "list", "data": [{"id": "m"}],
                            "headers": {k.lower(): v for k, v in self.headers.items()}}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.reply(200, body)
 
 
-class Echo:
+class Echo(svclib.HttpServer):
+    name = "echo"  # its name in the static services file
+
     def __init__(self):
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoHandler)
-        self.port = self.server.server_address[1]
-        self.name = "echo"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(EchoHandler)
 
 
 class RouterClients(svclib.ProcTestCase):

@@ -7,7 +7,6 @@ counts as empty, two router replicas fed the same events choose alike, and with
 --tokenizer none the events still age the approximate index."""
 import json
 import os
-import random
 import threading
 import time
 import unittest
@@ -16,22 +15,11 @@ import routerlib
 import svclib
 
 
-def text(seed, n):
-    rnd = random.Random(seed)
-    words = ["alpha", "beta", "gamma", "delta", "omega", "kappa", "sigma", "theta", "zeta"]
-    out = "%d: " % seed
-    while len(out) < n:
-        out += rnd.choice(words) + " "
-    return out[:n]
-
-
 class KvRouting(svclib.ProcTestCase):
     def start_mocks(self, n, **flags):
         self.mocks, self.kvports = [], []
         for i in range(n):
-            ports = (svclib.free_port(), svclib.free_port())
-            while ports[1] == ports[0]:
-                ports = (ports[0], svclib.free_port())
+            ports = routerlib.kv_ports()
             port = svclib.free_port()
             self.mocks.append(routerlib.start_mock(self, "mock-%d" % i, port=port, models="m",
                                                    kv_events=ports[0], kv_replay_port=ports[1],
@@ -77,7 +65,7 @@ class KvRouting(svclib.ProcTestCase):
     def test_prompt_goes_where_the_engine_holds_it_and_evictions_count_at_once(self):
         static = self.start_mocks(3)
         router = self.start_router(static)
-        p = text(1, 4096)  # 1,024 tokens: 64 blocks of 16
+        p = routerlib.filler(1, 4096)  # 1,024 tokens: 64 blocks of 16
         target = self.mocks[2]
         self.warm([router], target, p)
         inst, route = self.routed(router, p + " and a question")
@@ -105,7 +93,7 @@ class KvRouting(svclib.ProcTestCase):
         # meanwhile must still find them where the first one went.
         static = self.start_mocks(3, prefill_tok_per_s=2000)
         router = self.start_router(static)
-        p = text(9, 8192)  # 2,048 tokens: about a second of prefill
+        p = routerlib.filler(9, 8192)  # 2,048 tokens: about a second of prefill
         first = {}
 
         def send_first():
@@ -122,7 +110,7 @@ class KvRouting(svclib.ProcTestCase):
     def test_restarted_engine_is_empty(self):
         static = self.start_mocks(2)
         router = self.start_router(static)
-        p = text(2, 4096)
+        p = routerlib.filler(2, 4096)
         b = self.mocks[1]
         self.warm([router], b, p)
         self.assertEqual(self.routed(router, p + " q1")[0], b.name)
@@ -137,7 +125,7 @@ class KvRouting(svclib.ProcTestCase):
 
         def restart_seen():
             seed[0] += 1
-            self.direct(b2, text(seed[0], 256))
+            self.direct(b2, routerlib.filler(seed[0], 256))
             return (routerlib.metric(router.port, "infini_router_kv_event_restarts_total",
                                      {"instance": "mock-1"}) or 0) >= 1
 
@@ -150,13 +138,13 @@ class KvRouting(svclib.ProcTestCase):
         static = self.start_mocks(3)
         r1 = self.start_router(static, name="router-1")
         r2 = self.start_router(static, name="router-2")
-        held = text(4, 4096)
+        held = routerlib.filler(4, 4096)
         self.warm([r1, r2], self.mocks[0], held)
         self.assertEqual(self.routed(r1, held + " x")[0], "mock-0")
         self.assertEqual(self.routed(r2, held + " y")[0], "mock-0")
         # Cold prompts too: the same owner on both, without talking.
         for i in range(6):
-            cold = text(100 + i, 3000)
+            cold = routerlib.filler(100 + i, 3000)
             a, ra = self.routed(r1, cold)
             b, rb = self.routed(r2, cold + " ")
             self.assertIn("cold-owner", ra)
@@ -165,7 +153,7 @@ class KvRouting(svclib.ProcTestCase):
     def test_without_tokenizer_events_still_age_the_guess(self):
         static = self.start_mocks(2)
         router = self.start_router(static, tokenizer="none")
-        p = text(5, 4096)
+        p = routerlib.filler(5, 4096)
         inst, route = self.routed(router, p + " 1")
         self.assertIn("cold-owner", route)
         inst2, route = self.routed(router, p + " 2")
