@@ -38,6 +38,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_NAME=bench-cache-aware
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 WORKLOADS=multi-prefix,conversations,trace,unique,hot-prefix
 SETUPS=cache-aware,key-or-rr+keys,key-or-rr,least-load
 QUICK=0
@@ -46,79 +49,10 @@ NO_BUILD=0
 RESULTS=""
 SUMMARY_ONLY=0
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
-die() {
-    printf 'bench-cache-aware: %s\n' "$*" >&2
-    exit 1
-}
-
-while [ $# -gt 0 ]; do
-    case $1 in
-    --workloads) WORKLOADS=${2:?}; shift 2 ;;
-    --setups) SETUPS=${2:?}; shift 2 ;;
-    --quick) QUICK=1; shift ;;
-    --build-dir) BUILD=$(cd "${2:?}" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
-    --no-build) NO_BUILD=1; shift ;;
-    --results) RESULTS=${2:?}; shift 2 ;;
-    --summary-only) SUMMARY_ONLY=1; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; exit 2 ;;
-    esac
-done
-for w in ${WORKLOADS//,/ }; do
-    case $w in multi-prefix | conversations | trace | unique | hot-prefix) ;;
-    *) die "unknown workload '$w'" ;; esac
-done
-for s in ${SETUPS//,/ }; do
-    case $s in cache-aware | key-or-rr+keys | key-or-rr | least-load) ;;
-    *) die "unknown set-up '$s'" ;; esac
-done
-command -v python3 >/dev/null || die "python3 is missing (scripts/install-deps.sh installs it)"
-
-if [ "$SUMMARY_ONLY" = 1 ]; then
-    [ -f "${RESULTS:-.}/runs.tsv" ] || die "--summary-only needs --results DIR of an earlier run"
-else
-    RESULTS=${RESULTS:-$BUILD/bench-cache-aware/$(date +%Y%m%d-%H%M%S)}
-    mkdir -p "$RESULTS"
-fi
-RESULTS=$(cd "$RESULTS" && pwd)
-work=$(mktemp -d /tmp/bench-cache-aware.XXXXXX)
-pids=()
-ERRORS=0
-
-# stop_pids PID...: SIGTERM, up to 5 s to exit, then SIGKILL. Only processes this script started.
-stop_pids() {
-    local p
-    for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "$@"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-}
-cleanup() {
-    [ ${#pids[@]} -gt 0 ] && stop_pids "${pids[@]}"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "bench-cache-aware: interrupted" >&2; exit 130' INT TERM
-
-if [ "$NO_BUILD" = 0 ] && [ "$SUMMARY_ONLY" = 0 ]; then
-    if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-            >"$RESULTS/build.log" 2>&1 || { tail -n 30 "$RESULTS/build.log" >&2; die "cmake failed"; }
-    fi
-    cmake --build "$BUILD" -j2 --target infini-router infini-mock infini-bench \
-        >>"$RESULTS/build.log" 2>&1 || { tail -n 30 "$RESULTS/build.log" >&2; die "build failed"; }
-fi
-ROUTER=$BUILD/router/infini-router
-MOCK=$BUILD/tools/mock/infini-mock
-BENCH=$BUILD/tools/bench/infini-bench
-if [ "$SUMMARY_ONLY" = 0 ]; then
-    for b in "$ROUTER" "$MOCK" "$BENCH"; do
-        [ -x "$b" ] || die "$b is missing (build it, or drop --no-build)"
-    done
-fi
+bench_args "$@"
+bench_check_list workload "$WORKLOADS" multi-prefix conversations trace unique hot-prefix
+bench_check_list set-up "$SETUPS" cache-aware key-or-rr+keys key-or-rr least-load
+bench_init
 
 # ---------------------------------------------------------------- workloads
 
@@ -173,45 +107,7 @@ workload() {
     esac
 }
 
-# pick QUICK FULL: the value for the current mode.
-pick() { if [ "$QUICK" = 1 ]; then echo "$1"; else echo "$2"; fi; }
-
-gen_once() {
-    local out=$1
-    shift
-    [ -s "$out" ] && return 0
-    echo "dataset: infini-bench gen $* --output $out" >>"$RESULTS/commands.txt"
-    "$BENCH" gen "$@" --output "$out" >/dev/null || die "infini-bench gen $* failed"
-}
-
 # ---------------------------------------------------------------- one run
-
-# wait_port_file FILE PID: until FILE holds a port (10 s); 1 when PID exits first or time runs out.
-wait_port_file() {
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
-wait_healthy() { # port n
-    python3 - "$1" "$2" <<'EOF'
-import http.client, json, sys, time
-port, n = int(sys.argv[1]), int(sys.argv[2])
-for _ in range(200):
-    try:
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        c.request("GET", "/health")
-        if json.loads(c.getresponse().read()).get("healthy_services") == "%d/%d" % (n, n):
-            sys.exit(0)
-    except (OSError, ValueError):
-        pass
-    time.sleep(0.05)
-sys.exit(1)
-EOF
-}
 
 # run_one WORKLOAD SETUP: fresh mocks and router, one infini-bench run; records the outcome in
 # $RESULTS/runs.tsv (ok <result file> | refused | error).
@@ -245,6 +141,7 @@ run_one() {
         services+="${services:+,}{\"name\":\"mock-$i\",\"host\":\"127.0.0.1\",\"port\":$(cat "$run/mock-$i.port"),\"metadata\":{\"type\":\"openai-api\",\"models\":[\"model-1\"]}}"
     done
     echo "{\"services\":[$services]}" >"$run/static.json"
+    # shellcheck disable=SC2086 # ROUTER_EXTRA is a list of flags
     "$ROUTER" --bind 127.0.0.1 --router-port 0 --port-file "$run/router.port" \
         --static-services "$run/static.json" --policy "$policy" --access-log off ${ROUTER_EXTRA:-} \
         --log-level warn >"$run/router.log" 2>&1 &
@@ -287,8 +184,7 @@ run_one() {
     pids+=("$p")
     wait "$p" || rc=$?
     # The router's own view, for the record (decisions by reason, when it has them).
-    python3 -c 'import sys,urllib.request;print(urllib.request.urlopen(sys.argv[1],timeout=5).read().decode())' \
-        "http://127.0.0.1:$rport/metrics" >"$RESULTS/$w/$setup.router-metrics.txt" 2>/dev/null || true
+    metrics_snap "$rport" "$RESULTS/$w/$setup.router-metrics.txt" 2>/dev/null || true
     stop_pids "${run_pids[@]}"
     local file
     file=$(sed -n 's/^Saved result to //p' "$log" | tail -n1)
@@ -309,36 +205,22 @@ EOF
 # ---------------------------------------------------------------- main
 
 run_all() {
-    echo "bench-cache-aware: results in $RESULTS"
-    echo "binaries: $BUILD ($([ "$QUICK" = 1 ] && echo quick || echo full) mode)"
-    : >"$RESULTS/runs.tsv"
-    : >"$RESULTS/commands.txt"
-    : >"$RESULTS/workloads.tsv"
+    bench_begin
     for w in ${WORKLOADS//,/ }; do
         workload "$w"
-        printf '\n== %s: %s\n' "$w" "$DESC"
-        printf '%s\t%s\n' "$w" "$DESC" >>"$RESULTS/workloads.tsv"
-        for s in ${SETUPS//,/ }; do
-            run_one "$w" "$s" || {
-                ERRORS=$((ERRORS + 1))
-                echo "  $s: ERROR ($(tail -n1 "$RESULTS/runs.tsv" | cut -f4))" >&2
-            }
-        done
+        bench_workload_head "$w"
+        bench_run_setups "$w"
     done
 }
 
 [ "$SUMMARY_ONLY" = 1 ] || run_all
 
-python3 - "$RESULTS" <<'EOF' | tee "$RESULTS/summary.txt"
+python3 - "$RESULTS" "$BENCH_LIB" <<'EOF' | tee "$RESULTS/summary.txt"
 import json, os, sys
 results = sys.argv[1]
-runs, desc = {}, {}
-for line in open(os.path.join(results, "runs.tsv")):
-    w, s, status, what = line.rstrip("\n").split("\t", 3)
-    runs.setdefault(w, {})[s] = (status, what)
-for line in open(os.path.join(results, "workloads.tsv")):
-    w, d = line.rstrip("\n").split("\t", 1)
-    desc[w] = d
+sys.path.insert(0, sys.argv[2])
+from benchlib import read_runs
+runs, desc = read_runs(results)
 
 def load(w, s):
     status, what = runs.get(w, {}).get(s, ("missing", ""))
@@ -424,8 +306,4 @@ print("\nTargets: %d PASS, %d FAIL, %d not measured" % (
     sum(1 for v in verdicts if v[2] is None)))
 print("Results, datasets, logs and command lines: %s" % results)
 EOF
-
-if [ "$ERRORS" -gt 0 ]; then
-    echo "bench-cache-aware: $ERRORS run(s) failed (see $RESULTS/runs.tsv)" >&2
-    exit 1
-fi
+bench_end

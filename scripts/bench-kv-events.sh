@@ -61,6 +61,9 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_NAME=bench-kv-events
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 WORKLOADS=conversations,trace,lag
 SETUPS=precise,approximate,round-robin,precise-2r,approximate-2r
 QUICK=0
@@ -70,91 +73,12 @@ RESULTS=""
 SUMMARY_ONLY=0
 PY=$ROOT/scripts/bench_kv_events.py
 
-usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
-die() {
-    printf 'bench-kv-events: %s\n' "$*" >&2
-    exit 1
-}
-
-while [ $# -gt 0 ]; do
-    case $1 in
-    --workloads) WORKLOADS=${2:?}; shift 2 ;;
-    --setups) SETUPS=${2:?}; shift 2 ;;
-    --quick) QUICK=1; shift ;;
-    --build-dir) BUILD=$(cd "${2:?}" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
-    --no-build) NO_BUILD=1; shift ;;
-    --results) RESULTS=${2:?}; shift 2 ;;
-    --summary-only) SUMMARY_ONLY=1; shift ;;
-    -h | --help) usage; exit 0 ;;
-    *) usage >&2; exit 2 ;;
-    esac
-done
-for w in ${WORKLOADS//,/ }; do
-    case $w in conversations | trace | lag) ;; *) die "unknown workload '$w'" ;; esac
-done
-for s in ${SETUPS//,/ }; do
-    case $s in precise | approximate | round-robin | precise-2r | approximate-2r) ;;
-    *) die "unknown set-up '$s'" ;; esac
-done
-command -v python3 >/dev/null || die "python3 is missing (scripts/install-deps.sh installs it)"
-
-if [ "$SUMMARY_ONLY" = 1 ]; then
-    [ -f "${RESULTS:-.}/runs.tsv" ] || die "--summary-only needs --results DIR of an earlier run"
-else
-    RESULTS=${RESULTS:-$BUILD/bench-kv-events/$(date +%Y%m%d-%H%M%S)}
-    mkdir -p "$RESULTS"
-fi
-RESULTS=$(cd "$RESULTS" && pwd)
-work=$(mktemp -d /tmp/bench-kv-events.XXXXXX)
-pids=()
-ERRORS=0
-
-# stop_pids PID...: SIGTERM, up to 5 s to exit, then SIGKILL. Only processes this script started.
-stop_pids() {
-    local p
-    for p in "$@"; do kill -TERM "$p" 2>/dev/null || true; done
-    for p in "$@"; do
-        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$p" 2>/dev/null || true
-        wait "$p" 2>/dev/null || true
-    done
-}
-cleanup() {
-    [ ${#pids[@]} -gt 0 ] && stop_pids "${pids[@]}"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'echo "bench-kv-events: interrupted" >&2; exit 130' INT TERM
-
-if [ "$NO_BUILD" = 0 ] && [ "$SUMMARY_ONLY" = 0 ]; then
-    if [ ! -f "$BUILD/CMakeCache.txt" ]; then
-        cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-            >"$RESULTS/build.log" 2>&1 || { tail -n 30 "$RESULTS/build.log" >&2; die "cmake failed"; }
-    fi
-    cmake --build "$BUILD" -j2 --target infini-router infini-mock infini-bench \
-        >>"$RESULTS/build.log" 2>&1 || { tail -n 30 "$RESULTS/build.log" >&2; die "build failed"; }
-fi
-ROUTER=$BUILD/router/infini-router
-MOCK=$BUILD/tools/mock/infini-mock
-BENCH=$BUILD/tools/bench/infini-bench
-if [ "$SUMMARY_ONLY" = 0 ]; then
-    for b in "$ROUTER" "$MOCK" "$BENCH"; do
-        [ -x "$b" ] || die "$b is missing (build it, or drop --no-build)"
-    done
-fi
+bench_args "$@"
+bench_check_list workload "$WORKLOADS" conversations trace lag
+bench_check_list set-up "$SETUPS" precise approximate round-robin precise-2r approximate-2r
+bench_init
 
 # ---------------------------------------------------------------- workloads
-
-# pick QUICK FULL: the value for the current mode.
-pick() { if [ "$QUICK" = 1 ]; then echo "$1"; else echo "$2"; fi; }
-
-gen_once() {
-    local out=$1
-    shift
-    [ -s "$out" ] && return 0
-    echo "dataset: infini-bench gen $* --output $out" >>"$RESULTS/commands.txt"
-    "$BENCH" gen "$@" --output "$out" >/dev/null || die "infini-bench gen $* failed"
-}
 
 # workload NAME: sets DESC NINST KV DATASET KIND SERVE_ARGS HALF_ARGS PROBES for NAME, making
 # its dataset, the two replicas' halves and the probe set (once) under $RESULTS/datasets.
@@ -195,23 +119,13 @@ workload() {
 
 # ---------------------------------------------------------------- processes
 
-# wait_port_file FILE PID: until FILE holds a port (10 s); 1 when PID exits first or time runs out.
-wait_port_file() {
-    for _ in $(seq 200); do
-        [ -s "$1" ] && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
-
 # start_mocks DIR N KV BATCH PREFILL DECODE: N mocks publishing KV events; appends their PIDs to
 # run_pids and writes DIR/static.json listing them with metadata.kv_events. 1 on failure.
 start_mocks() {
     local dir=$1 n=$2 kv=$3 batch=$4 prefill=$5 decode=$6 i p try ports mocks=()
     for i in $(seq "$n"); do
         for try in 1 2 3; do
-            read -r -a ports <<<"$(python3 "$PY" ports 2)"
+            read -r -a ports <<<"$(free_ports 2)"
             rm -f "$dir/mock-$i.port"
             "$MOCK" --bind 127.0.0.1 --port 0 --port-file "$dir/mock-$i.port" --name "mock-$i" \
                 --models model-1 --kv-blocks "$kv" --max-batch "$batch" --block-size 16 \
@@ -243,7 +157,7 @@ start_router() {
     run_pids+=("$p")
     wait_port_file "$dir/$name.port" "$p" || return 1
     RPORT=$(cat "$dir/$name.port")
-    python3 "$PY" healthy "$RPORT" "$n"
+    wait_healthy "$RPORT" "$n"
 }
 
 # fail WORKLOAD SETUP WHY: records an error run, with the logs of its processes.
@@ -331,7 +245,7 @@ run_one() {
     done
     [ "$rc" = 0 ] || { fail "$w" "$setup" "infini-bench exited $rc"; return 1; }
     for i in "${!routers[@]}"; do
-        python3 "$PY" snap "${ports[$i]}" "$out/${routers[$i]}.load.prom" ||
+        metrics_snap "${ports[$i]}" "$out/${routers[$i]}.load.prom" ||
             { fail "$w" "$setup" "no /metrics from ${routers[$i]}"; return 1; }
         lines+=("$(grep -c 'route=' "$out/${routers[$i]}.access.log" || true)")
     done
@@ -343,7 +257,7 @@ run_one() {
             --save-result --result-dir "$out/probe" --model model-1
         wait "$BENCH_PID" || { fail "$w" "$setup" "the probes failed"; return 1; }
         python3 "$PY" quiet "${ports[0]}" || true
-        python3 "$PY" snap "${ports[0]}" "$out/r1.probe.prom" ||
+        metrics_snap "${ports[0]}" "$out/r1.probe.prom" ||
             { fail "$w" "$setup" "no /metrics from r1"; return 1; }
         probe_results=$(saved "$out/probe.log")
     fi
@@ -362,7 +276,7 @@ run_one() {
 lag_phase() {
     local name=$1 url=$2 n=$(($(pick 4 10) * 6000))
     rm -f "$run/stop-$name"
-    python3 "$PY" snap "$RPORT" "$out/$name.before.prom" || return 1
+    metrics_snap "$RPORT" "$out/$name.before.prom" || return 1
     python3 "$PY" sample "$run/stop-$name" "$out/$name.samples.json" 0.05 "$RPORT" &
     local sampler=$! rc=0
     pids+=("$sampler")
@@ -374,7 +288,7 @@ lag_phase() {
     python3 "$PY" quiet "$RPORT" || true
     touch "$run/stop-$name"
     wait "$sampler" || true
-    python3 "$PY" snap "$RPORT" "$out/$name.after.prom" || return 1
+    metrics_snap "$RPORT" "$out/$name.after.prom" || return 1
     [ "$rc" = 0 ] && [ -f "$(saved "$out/$name.log")" ]
 }
 
@@ -407,36 +321,21 @@ run_lag() {
 # ---------------------------------------------------------------- main
 
 run_all() {
-    echo "bench-kv-events: results in $RESULTS"
-    echo "binaries: $BUILD ($([ "$QUICK" = 1 ] && echo quick || echo full) mode)"
-    : >"$RESULTS/runs.tsv"
-    : >"$RESULTS/commands.txt"
-    : >"$RESULTS/workloads.tsv"
+    bench_begin
     for w in ${WORKLOADS//,/ }; do
         if [ "$w" = lag ]; then
             DESC="1 mock x 512 blocks, 256-byte distinct prompts, 1 output token, 6000 req/s at most 64 in flight, $(pick 4 10) s per phase"
-            printf '\n== lag: %s\n' "$DESC"
-            printf 'lag\t%s\n' "$DESC" >>"$RESULTS/workloads.tsv"
+            bench_workload_head lag
             run_lag || { ERRORS=$((ERRORS + 1)); echo "  lag: ERROR" >&2; }
             continue
         fi
         workload "$w"
-        printf '\n== %s: %s\n' "$w" "$DESC"
-        printf '%s\t%s\n' "$w" "$DESC" >>"$RESULTS/workloads.tsv"
-        for s in ${SETUPS//,/ }; do
-            run_one "$w" "$s" || {
-                ERRORS=$((ERRORS + 1))
-                echo "  $s: ERROR ($(tail -n1 "$RESULTS/runs.tsv" | cut -f4))" >&2
-            }
-        done
+        bench_workload_head "$w"
+        bench_run_setups "$w"
     done
 }
 
 [ "$SUMMARY_ONLY" = 1 ] || run_all
 
 python3 "$PY" summary "$RESULTS" | tee "$RESULTS/summary.txt"
-
-if [ "$ERRORS" -gt 0 ]; then
-    echo "bench-kv-events: $ERRORS run(s) failed (see $RESULTS/runs.tsv)" >&2
-    exit 1
-fi
+bench_end

@@ -8,39 +8,29 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_NAME=bench-mock
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 BUILD=${BUILD:-$ROOT/build/mock-rel}
 DURATION=${DURATION:-10s}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1}
 
-if ! command -v wrk >/dev/null; then
-    echo "bench-mock: wrk not found (scripts/install-deps.sh --bench installs it)" >&2
-    exit 1
-fi
+command -v wrk >/dev/null || die "wrk not found (scripts/install-deps.sh --bench installs it)"
+tmp=$(mktemp -d)
+work=$tmp pids=()
+trap bench_cleanup EXIT
 if [ "${NO_BUILD:-0}" != 1 ]; then
-    cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DSVC_NO_CONFIG=ON >/dev/null
-    cmake --build "$BUILD" -j2 --target infini-mock >/dev/null
+    bench_build "$BUILD" "$tmp/build.log" infini-mock
 fi
 MOCK=$BUILD/tools/mock/infini-mock
-
-tmp=$(mktemp -d)
-pid=
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
 
 "$MOCK" --bind 127.0.0.1 --port 0 --port-file "$tmp/port" --prefill-tok-per-s 1e12 \
     --decode-ms-per-token 0 --max-batch 1024 --access-log off --log-level warn \
     >"$tmp/mock.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
-if [ ! -s "$tmp/port" ]; then
+pids+=("$pid")
+if ! wait_port_file "$tmp/port" "$pid"; then
     echo "bench-mock: infini-mock did not start:" >&2
     cat "$tmp/mock.log" >&2
     exit 1

@@ -11,40 +11,30 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+BENCH_NAME=bench-registry
+# shellcheck source=scripts/lib/bench.sh
+. "$ROOT/scripts/lib/bench.sh"
 BUILD_DIR=${BUILD_DIR:-$ROOT/build/release}
 N=${N:-1000}
 CONNS=${CONNS:-64}
 THREADS=${THREADS:-1} # 2 cores: one for wrk, one for the single-threaded registry
 DURATION=${DURATION:-10s}
 
-command -v wrk >/dev/null || { echo "bench-registry: wrk not found; run scripts/install-deps.sh --bench" >&2; exit 1; }
+command -v wrk >/dev/null || die "wrk not found; run scripts/install-deps.sh --bench"
 BIN=$BUILD_DIR/registry/infini-registry
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-    echo "bench-registry: configuring a release build in $BUILD_DIR"
-    cmake -S "$ROOT" -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j2 --target infini-registry >/dev/null # incremental: never stale
-
 tmp=$(mktemp -d)
-pid=""
-cleanup() {
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-        kill -TERM "$pid"
-        wait "$pid" || true
-    fi
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
+work=$tmp pids=()
+trap bench_cleanup EXIT
+[ -f "$BUILD_DIR/CMakeCache.txt" ] || echo "bench-registry: configuring a release build in $BUILD_DIR"
+bench_build "$BUILD_DIR" "$tmp/build.log" infini-registry
 
 # Probe sweeps would only add noise (the registered ports do not exist): push them out.
 "$BIN" --bind 127.0.0.1 --port 0 --port-file "$tmp/port" --access-log off --log-level warn \
     --health-interval 3600 >"$tmp/registry.log" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
-    [ -s "$tmp/port" ] && break
-    sleep 0.05
-done
-[ -s "$tmp/port" ] || { echo "bench-registry: registry did not start" >&2; cat "$tmp/registry.log" >&2; exit 1; }
+pids+=("$pid")
+wait_port_file "$tmp/port" "$pid" ||
+    { echo "bench-registry: registry did not start" >&2; cat "$tmp/registry.log" >&2; exit 1; }
 port=$(cat "$tmp/port")
 url="http://127.0.0.1:$port"
 

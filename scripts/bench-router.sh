@@ -26,35 +26,21 @@
 # Usage: scripts/bench-router.sh [ROUNDS (default 3)]   Env: DURATION (s per run, default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH_NAME=bench-router
+# shellcheck source=scripts/lib/bench.sh
+. scripts/lib/bench.sh
 ROUNDS=${1:-3}
 DURATION=${DURATION:-5}
 scripts/install-deps.sh --bench >/dev/null
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-build=build/bench-release
-if [ ! -x "$build/router/infini-router" ]; then
-    cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-fi
-cmake --build "$build" -j"$(nproc)" --target infini-router infini-mock >/dev/null
-
 work=$(mktemp -d /tmp/bench-router.XXXXXX)
 pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
-    rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
-wait_port() { # port
-    for _ in $(seq 1 100); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        sleep 0.05
-    done
-    echo "port $1 never opened" >&2
-    return 1
-}
+build=build/bench-release
+bench_build "$build" "$work/build.log" infini-router infini-mock
 
 canned='{"id":"chatcmpl-1","object":"chat.completion","created":1,"model":"model-1","choices":[{"index":0,"message":{"role":"assistant","content":"Hello"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}'
 

@@ -1,15 +1,13 @@
 """Helpers of scripts/bench-kv-events.sh (the precise-routing benchmark; a benchmark, not a test):
-free ports, dataset halves and probe sets, a /metrics sampler, and the summary with the targets.
-The shell script starts and stops every process; this file only reads and writes files and polls
-HTTP. Python 3 standard library only.
+dataset halves and probe sets, a /metrics sampler, and the summary with the targets (free ports,
+/health waits and /metrics snapshots are scripts/lib/benchlib.py's, shared with the other
+benchmarks). The shell script starts and stops every process; this file only reads and writes
+files and polls HTTP. Python 3 standard library only.
 
-Usage: bench_kv_events.py ports N
-       bench_kv_events.py static OUT NAME:PORT:KV_PORT:REPLAY_PORT...  (--static-services file)
+Usage: bench_kv_events.py static OUT NAME:PORT:KV_PORT:REPLAY_PORT...  (--static-services file)
        bench_kv_events.py split IN OUT_A OUT_B          (alternate records: two replicas' halves)
        bench_kv_events.py probes IN OUT COUNT           (COUNT records spread over IN)
        bench_kv_events.py workset KIND FILE BLOCK_SIZE  (blocks the workload's prompts fill)
-       bench_kv_events.py healthy PORT N                (until the router sees N healthy)
-       bench_kv_events.py snap PORT OUT                 (the router's /metrics into OUT)
        bench_kv_events.py quiet PORT...                 (until no KV event arrives for 0.3 s)
        bench_kv_events.py sample STOP_FILE OUT INTERVAL PORT...
        bench_kv_events.py meta OUT ROUTERS LOAD_FILES PROBE_FILES LINES  (comma-separated lists)
@@ -22,24 +20,13 @@ import json
 import math
 import os
 import re
-import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+from benchlib import get, read_runs  # noqa: E402 (found through the line above)
+
 # ---------------------------------------------------------------- small commands
-
-def cmd_ports(n):
-    socks = []
-    try:
-        for _ in range(int(n)):
-            s = socket.socket()
-            s.bind(("127.0.0.1", 0))
-            socks.append(s)
-        print(" ".join(str(s.getsockname()[1]) for s in socks))
-    finally:
-        for s in socks:
-            s.close()
-
 
 def records(path):
     with open(path) as f:
@@ -92,37 +79,6 @@ def cmd_workset(kind, path, block_size):
         cid = r.get("conversation_id", r.get("prefix_id"))
         longest[cid] = max(longest.get(cid, 0), n)
     print(sum(n // 4 // bs for n in longest.values()))
-
-
-def get(port, path, timeout=5):
-    c = http.client.HTTPConnection("127.0.0.1", int(port), timeout=timeout)
-    try:
-        c.request("GET", path)
-        r = c.getresponse()
-        return r.status, r.read().decode()
-    finally:
-        c.close()
-
-
-def cmd_healthy(port, n):
-    for _ in range(200):
-        try:
-            status, body = get(port, "/health", timeout=2)
-            if json.loads(body).get("healthy_services") == "%d/%d" % (int(n), int(n)):
-                return 0
-        except (OSError, ValueError):
-            pass
-        time.sleep(0.05)
-    return 1
-
-
-def cmd_snap(port, out):
-    status, body = get(port, "/metrics")
-    if status != 200:
-        return 1
-    with open(out, "w") as f:
-        f.write(body)
-    return 0
 
 
 SAMPLE_RE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})? (\S+)$')
@@ -626,13 +582,7 @@ def cmd_brief(results, w, s):
 
 
 def cmd_summary(results):
-    runs, desc = {}, {}
-    for line in open(os.path.join(results, "runs.tsv")):
-        w, s, status, what = line.rstrip("\n").split("\t", 3)
-        runs.setdefault(w, {})[s] = (status, what)
-    for line in open(os.path.join(results, "workloads.tsv")):
-        w, d = line.rstrip("\n").split("\t", 1)
-        desc[w] = d
+    runs, desc = read_runs(results)
     verdicts = Verdicts()
     print("\n" + "=" * 100)
     print("KV-event (precise) routing benchmark: TTFT in ms, hit rate from the responses'"
@@ -653,8 +603,7 @@ def cmd_summary(results):
     print("Results, datasets, logs and command lines: %s" % results)
 
 
-COMMANDS = {"ports": cmd_ports, "split": cmd_split, "probes": cmd_probes,
-            "workset": cmd_workset, "healthy": cmd_healthy, "snap": cmd_snap,
+COMMANDS = {"split": cmd_split, "probes": cmd_probes, "workset": cmd_workset,
             "quiet": cmd_quiet, "sample": cmd_sample, "meta": cmd_meta, "brief": cmd_brief,
             "static": cmd_static, "lagmeta": cmd_lagmeta,
             "summary": cmd_summary}

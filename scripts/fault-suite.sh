@@ -9,14 +9,16 @@
 # Env: INFINI_BIN_DIR (default: build/release, built here when missing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$PWD
+BENCH_NAME=fault-suite
+# shellcheck source=scripts/lib/bench.sh
+. scripts/lib/bench.sh
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 bin=${INFINI_BIN_DIR:-build/release}
 if [ -z "${INFINI_BIN_DIR:-}" ]; then
-    if [ ! -x "$bin/router/infini-router" ]; then
-        cmake -S . -B "$bin" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF >/dev/null
-    fi
-    cmake --build "$bin" -j"$(nproc 2>/dev/null || echo 2)" \
-        --target infini-registry infini-router infini-babysitter infini-mock >/dev/null
+    mkdir -p "$bin"
+    bench_build "$bin" "$bin/fault-suite-build.log" \
+        infini-registry infini-router infini-babysitter infini-mock
 fi
 exec python3 scripts/fault_suite.py "$bin" "$@"
