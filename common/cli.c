@@ -345,6 +345,20 @@ void cli_free(const struct cli_opt *opts, void *obj)
     cli_free_part(opts, obj, CLI_ALL);
 }
 
+int cli_check_choice(const char *flag, const char *value, const char *choices, struct err_msg *err)
+{
+    const char *bar = strchr(choices, '|');
+
+    if (name_matches(choices, value, strlen(value)))
+        return 0;
+    if (bar != NULL && strchr(bar + 1, '|') == NULL)
+        err_set(err, 0, 0, "--%s: '%s' is neither %.*s nor %s", flag, value, (int)(bar - choices),
+                choices, bar + 1);
+    else
+        err_set(err, 0, 0, "--%s: '%s' is not one of %s", flag, value, choices);
+    return SVC_EBADCONFIG;
+}
+
 int cli_index(const struct cli_opt *opts, const char *name)
 {
     return find_opt(opts, name, strlen(name));

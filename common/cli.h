@@ -82,6 +82,28 @@ struct cli_opt {
         .help = "access log: PATH, - (stdout) or off"                                              \
     }
 
+/* The HTTP server limits (common/http_server.h) the registry and the router both take, and
+ * infini-mock the first, with one default, range and help each. `st_` has the fields
+ * max_buffered_body and max_connections (int), header_timeout and body_timeout (double,
+ * seconds). */
+#define CLI_OPT_MAX_BUFFERED_BODY(st_)                                                             \
+    CLI_OPT("max-buffered-body-bytes", CLI_INT, offsetof(st_, max_buffered_body), "268435456",     \
+            NULL,                                                                                  \
+            "request-body bytes held at once across all connections (503 beyond; 0 = no limit)",   \
+            0, 2147483647)
+#define CLI_OPT_MAX_CONNECTIONS(st_)                                                               \
+    CLI_OPT("max-connections", CLI_INT, offsetof(st_, max_connections), "10000", NULL,             \
+            "open client connections; above, the oldest idle one is closed", 1, 1000000)
+#define CLI_OPT_HEADER_TIMEOUT(st_)                                                                \
+    CLI_OPT("header-timeout", CLI_DOUBLE, offsetof(st_, header_timeout), "10", NULL,               \
+            "seconds from accept (or a request's first byte) to the end of its headers (408)",     \
+            0.01, 3600)
+#define CLI_OPT_BODY_TIMEOUT(st_)                                                                  \
+    CLI_OPT("body-timeout", CLI_DOUBLE, offsetof(st_, body_timeout), "30", NULL,                   \
+            "seconds a request body may pause; a body slower than 1 KiB/s ends about this long "   \
+            "after its headers (408)",                                                             \
+            0.01, 3600)
+
 struct cli_info {
     const char *prog;    /* e.g. "infini-registry" */
     const char *summary; /* one line */
@@ -158,6 +180,13 @@ int cli_parse(const struct cli_opt *opts, void *obj, int argc, char **argv,
  * CLI_TABLE fields. cli_free() is cli_free_part(CLI_ALL). */
 void cli_free_part(const struct cli_opt *opts, void *obj, enum cli_part part);
 void cli_free(const struct cli_opt *opts, void *obj);
+
+/* Checks a CLI_STR setting that takes one of a few words: 0 when `value` is one of the
+ * '|'-separated `choices`, else SVC_EBADCONFIG with `err` set to "--<flag>: 'x' is neither on
+ * nor off" (choices "on|off"; with more, "... is not one of a|b|c"). `flag` is without dashes;
+ * every argument is borrowed. For settings whose field stays a string (a new one can be a
+ * CLI_ENUM). */
+int cli_check_choice(const char *flag, const char *value, const char *choices, struct err_msg *err);
 
 /* Index of the option with flag `name` (any of its names), for testing `given` bits; -1 if
  * none. */

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <stddef.h>
-#include <string.h>
 
 #include "cli.h"
 #include "err.h"
@@ -49,18 +48,10 @@ static const struct cli_opt rt_options[] = {
         "upstream total incl. streamed body, seconds", 0.01, 604800),
     OPT("max-body-bytes", CLI_INT, max_body_bytes, "67108864", NULL,
         "largest request body (413 above)", 0, 2147483647),
-    OPT("max-buffered-body-bytes", CLI_INT, max_buffered_body, "268435456", NULL,
-        "request-body bytes held at once across all connections (503 beyond; 0 = no limit)", 0,
-        2147483647),
-    OPT("max-connections", CLI_INT, max_connections, "10000", NULL,
-        "open client connections; above, the oldest idle one is closed", 1, 1000000),
-    OPT("header-timeout", CLI_DOUBLE, header_timeout, "10", NULL,
-        "seconds from accept (or a request's first byte) to the end of its headers (408)", 0.01,
-        3600),
-    OPT("body-timeout", CLI_DOUBLE, body_timeout, "30", NULL,
-        "seconds a request body may pause; a body slower than 1 KiB/s ends about this long after "
-        "its headers (408)",
-        0.01, 3600),
+    CLI_OPT_MAX_BUFFERED_BODY(struct rt_config),
+    CLI_OPT_MAX_CONNECTIONS(struct rt_config),
+    CLI_OPT_HEADER_TIMEOUT(struct rt_config),
+    CLI_OPT_BODY_TIMEOUT(struct rt_config),
     OPT("cache-type-threshold", CLI_INT, cache_type_threshold, "51200",
         "CACHE_TYPE_ROUTING_THRESHOLD", "content bytes above which cache_type=static", 0,
         2147483647),
@@ -133,19 +124,12 @@ int rt_config_parse(struct rt_config *cfg, int argc, char **argv, struct err_msg
         err_set(err, 0, 0, "--policy: unknown policy '%s'", cfg->policy_name);
         return SVC_EBADCONFIG;
     }
-    if (strcmp(cfg->kv_events, "on") != 0 && strcmp(cfg->kv_events, "off") != 0) {
-        err_set(err, 0, 0, "--kv-events: '%s' is not on or off", cfg->kv_events);
-        return SVC_EBADCONFIG;
-    }
-    if (strcmp(cfg->tokenizer, "none") != 0 && strcmp(cfg->tokenizer, "engine") != 0) {
-        err_set(err, 0, 0, "--tokenizer: '%s' is not engine or none", cfg->tokenizer);
-        return SVC_EBADCONFIG;
-    }
-    if (strcmp(cfg->session_from, "header") != 0 && strcmp(cfg->session_from, "client-ip") != 0) {
-        err_set(err, 0, 0, "--session-from: '%s' is not header or client-ip", cfg->session_from);
-        return SVC_EBADCONFIG;
-    }
-    return 0;
+    rc = cli_check_choice("kv-events", cfg->kv_events, "on|off", err);
+    if (rc == 0)
+        rc = cli_check_choice("tokenizer", cfg->tokenizer, "engine|none", err);
+    if (rc == 0)
+        rc = cli_check_choice("session-from", cfg->session_from, "header|client-ip", err);
+    return rc;
 }
 
 void rt_config_free(struct rt_config *cfg)

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "prom.h"
 #include "services.h"
+#include "sorted.h"
 #include "wallclock.h"
 #include "xalloc.h"
 #include "zmq_uv.h"
@@ -550,25 +551,15 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
     return s;
 }
 
-/* Binary search by name: index of the match, or of the insertion point with *found false. */
+static const char *sub_name_at(const void *subs, size_t i)
+{
+    return ((struct sub *const *)subs)[i]->name;
+}
+
+/* Index of the subscription named `name`, or of its insertion point with *found false. */
 static size_t find_index(const struct rt_kv_events *ev, const char *name, bool *found)
 {
-    size_t lo = 0, hi = ev->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(ev->subs[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return sorted_find(ev->subs, ev->n, sub_name_at, name, found);
 }
 
 static void remove_at(struct rt_kv_events *ev, size_t i)

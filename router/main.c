@@ -37,14 +37,18 @@ static void kv_emptied(void *ud, const char *instance)
         rt_prefix_index_clear_member(rt->prefix, inst->prefix_member);
 }
 
-static void on_stop(struct daemon *d, void *ud)
+/* Stops the registry polls and the health probes; again is harmless (both take NULL). */
+static void stop_polling(struct rt_router *rt)
 {
-    struct rt_router *rt = ud;
-
     rt_discovery_stop(rt->discovery);
     rt->discovery = NULL;
     rt_health_stop(rt->health);
     rt->health = NULL;
+}
+
+static void on_stop(struct daemon *d, void *ud)
+{
+    stop_polling(ud);
     daemon_stopped(d);
 }
 
@@ -52,10 +56,7 @@ static void on_cleanup(void *ud)
 {
     struct rt_router *rt = ud;
 
-    rt_discovery_stop(rt->discovery);
-    rt->discovery = NULL;
-    rt_health_stop(rt->health);
-    rt->health = NULL;
+    stop_polling(rt);
     rt_kv_events_free(rt->kv_events);
     rt->kv_events = NULL;
     rt_services_free(rt->services);

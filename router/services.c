@@ -14,6 +14,7 @@
 #include "prefix_index.h"
 #include "ring.h"
 #include "http_upstream.h"
+#include "sorted.h"
 #include "xalloc.h"
 
 #define RING_VNODES         128
@@ -97,25 +98,15 @@ void rt_instance_unref(struct rt_instance *inst)
         instance_free(inst);
 }
 
-/* Binary search by name: index of the match, or of the insertion point with *found false. */
+static const char *instance_name_at(const void *all, size_t i)
+{
+    return ((struct rt_instance *const *)all)[i]->name;
+}
+
+/* Index of the instance named `name`, or of its insertion point with *found false. */
 static size_t find_index(const struct rt_services *s, const char *name, bool *found)
 {
-    size_t lo = 0, hi = s->n;
-
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->all[mid]->name, name);
-        if (c == 0) {
-            *found = true;
-            return mid;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *found = false;
-    return lo;
+    return sorted_find(s->all, s->n, instance_name_at, name, found);
 }
 
 struct rt_instance *rt_services_find(const struct rt_services *s, const char *name)
@@ -342,25 +333,23 @@ static void view_build(struct rt_services *s, struct rt_model_view *v)
     free(names);
 }
 
+static const char *view_model_at(const void *views, size_t i)
+{
+    return ((struct rt_model_view *const *)views)[i]->model;
+}
+
 struct rt_model_view *rt_services_view(struct rt_services *s, const char *model)
 {
-    size_t lo = 0, hi = s->nviews;
+    bool found;
 
     if (model == NULL)
         model = "";
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        int c = strcmp(s->views[mid]->model, model);
-        if (c == 0) {
-            struct rt_model_view *v = s->views[mid];
-            if (v->generation != s->generation)
-                view_build(s, v);
-            return v->n > 0 ? v : NULL;
-        }
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
+    size_t lo = sorted_find(s->views, s->nviews, view_model_at, model, &found);
+    if (found) {
+        struct rt_model_view *v = s->views[lo];
+        if (v->generation != s->generation)
+            view_build(s, v);
+        return v->n > 0 ? v : NULL;
     }
     /* Cache a view only for a model someone serves, so unknown model names cost nothing. */
     bool any = false;

@@ -250,7 +250,20 @@ TEST(tables_longer_than_given_still_parse)
     ASSERT_EQ(given, 1ULL << 1); /* entry 69 has no bit */
 }
 
+TEST(choice_accepts_only_its_words)
+{
+    struct err_msg err = {0};
+
+    ASSERT_EQ(cli_check_choice("kv-events", "on", "on|off", &err), 0);
+    ASSERT_EQ(cli_check_choice("kv-events", "off", "on|off", &err), 0);
+    ASSERT_EQ(cli_check_choice("kv-events", "o", "on|off", &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "--kv-events: 'o' is neither on nor off");
+    ASSERT_EQ(cli_check_choice("mode", "", "a|b|c", &err), SVC_EBADCONFIG);
+    ASSERT_STR_EQ(err.msg, "--mode: '' is not one of a|b|c");
+    ASSERT_EQ(cli_check_choice("mode", "c", "a|b|c", &err), 0);
+}
+
 HARNESS_MAIN(CASE(defaults_apply), CASE(env_then_argv_precedence), CASE(errors_are_reported),
              CASE(help_and_version_stop), CASE(repeated_flags_apply_in_order),
              CASE(every_type_from_the_command_line), CASE(shared_settings_declared_once),
-             CASE(tables_longer_than_given_still_parse))
+             CASE(tables_longer_than_given_still_parse), CASE(choice_accepts_only_its_words))

@@ -56,9 +56,7 @@ static const struct cli_opt mock_config_opts[] = {
     CLI_OPT_ACCESS_LOG(struct mock_config),
     CLI_OPT("drain-timeout", CLI_DOUBLE, F(drain_timeout), "10", NULL,
             "seconds in-flight requests get at shutdown", 0, 3600),
-    CLI_OPT("max-buffered-body-bytes", CLI_INT, F(max_buffered_body), "268435456", NULL,
-            "request-body bytes held at once across all connections (503 beyond; 0 = no limit)", 0,
-            2147483647),
+    CLI_OPT_MAX_BUFFERED_BODY(struct mock_config),
     CLI_OPT("seed", CLI_INT, F(seed), "42", NULL,
             "seed of the --fail-rate and --stall-jitter-ms random generator", 0, 2147483647),
     CLI_OPT("kv-events", CLI_INT, F(kv_events_port), "0", NULL,
@@ -118,19 +116,14 @@ int mock_config_parse(struct mock_config *cfg, int argc, char **argv, struct err
     int rc = cli_parse(mock_config_opts, cfg, argc, argv, &mock_config_info, NULL, err);
     if (rc != 0)
         return rc;
-    if (strcmp(cfg->cache_type, "paged") != 0 && strcmp(cfg->cache_type, "static") != 0) {
-        err_set(err, 0, 0, "--cache-type: '%s' is neither paged nor static", cfg->cache_type);
-        return SVC_EBADCONFIG;
-    }
+    rc = cli_check_choice("cache-type", cfg->cache_type, "paged|static", err);
+    if (rc == 0)
+        rc = cli_check_choice("kv-events-encoding", cfg->kv_events_encoding, "array|map", err);
+    if (rc != 0)
+        return rc;
     if (strcmp(cfg->cache_type, "static") == 0 && cfg->max_cache_len < cfg->block_size) {
         err_set(err, 0, 0, "--max-cache-len %d is less than one block (--block-size %d)",
                 cfg->max_cache_len, cfg->block_size);
-        return SVC_EBADCONFIG;
-    }
-    if (strcmp(cfg->kv_events_encoding, "array") != 0 &&
-        strcmp(cfg->kv_events_encoding, "map") != 0) {
-        err_set(err, 0, 0, "--kv-events-encoding: '%s' is neither array nor map",
-                cfg->kv_events_encoding);
         return SVC_EBADCONFIG;
     }
     if (cfg->kv_events_port > 0 && cfg->kv_replay_port == 0)
