@@ -51,11 +51,27 @@ static const char vllm_v1_dp[] =
     "vllm:kv_cache_usage_perc{engine=\"1\",model_name=\"qwen\"} 0.25\n"
     "vllm:gpu_cache_usage_perc{engine=\"0\",model_name=\"qwen\"} 0.99\n";
 
+static bool parse(const char *text, struct bs_load *l)
+{
+    return bs_scrape_parse(text, strlen(text), l);
+}
+
+/* Asserts that `l` at time `now` reads `want` as /load JSON. */
+static void expect_load_json(const struct bs_load *l, double now, const char *want)
+{
+    cJSON *o = bs_scrape_load_json(l, now);
+    char *s = json_print_str(o);
+
+    ASSERT_STR_EQ(s, want);
+    free(s);
+    cJSON_Delete(o);
+}
+
 TEST(vllm_v0_exposition)
 {
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(vllm_v0, strlen(vllm_v0), &l));
+    ASSERT_TRUE(parse(vllm_v0, &l));
     ASSERT_TRUE(l.has_running && l.has_waiting && l.has_kv);
     ASSERT_EQ(l.running, 3);
     ASSERT_EQ(l.waiting, 2);
@@ -77,7 +93,7 @@ TEST(cache_config_of_engines_adds_up)
         "vllm:cache_config_info{num_gpu_blocks=\"500\", engine=\"1\",block_size=\"16\"} 1.0\n";
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l)); /* the size alone is load enough */
+    ASSERT_TRUE(parse(text, &l)); /* the size alone is load enough */
     ASSERT_FALSE(l.has_running || l.has_waiting || l.has_kv);
     ASSERT_TRUE(l.has_capacity);
     ASSERT_EQ(l.kv_capacity_tokens, 1500 * 16);
@@ -98,7 +114,7 @@ TEST(cache_config_without_figures_is_skipped)
         "vllm:num_requests_running 2\n";
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_TRUE(parse(text, &l));
     ASSERT_EQ(l.running, 2);
     ASSERT_FALSE(l.has_capacity);
     cJSON *o = bs_scrape_load_json(&l, 5);
@@ -107,7 +123,7 @@ TEST(cache_config_without_figures_is_skipped)
     /* A label value holding an escaped quote and a brace does not end the set early. */
     const char odd[] = "vllm:cache_config_info{model=\"a\\\"}\",block_size=\"32\","
                        "num_gpu_blocks=\"10\"} 1\n";
-    ASSERT_TRUE(bs_scrape_parse(odd, strlen(odd), &l));
+    ASSERT_TRUE(parse(odd, &l));
     ASSERT_EQ(l.kv_capacity_tokens, 320);
 }
 
@@ -115,7 +131,7 @@ TEST(label_sets_are_summed_and_kv_averaged)
 {
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(vllm_v1_dp, strlen(vllm_v1_dp), &l));
+    ASSERT_TRUE(parse(vllm_v1_dp, &l));
     ASSERT_EQ(l.running, 10);
     ASSERT_EQ(l.waiting, 1);
     ASSERT_EQ(l.kv_usage * 1000, 375); /* kv_cache_usage_perc wins over the old name */
@@ -126,7 +142,7 @@ TEST(old_kv_name_alone)
     const char text[] = "vllm:gpu_cache_usage_perc 0.75\n";
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_TRUE(parse(text, &l));
     ASSERT_FALSE(l.has_running);
     ASSERT_TRUE(l.has_kv);
     ASSERT_EQ(l.kv_usage * 100, 75);
@@ -151,7 +167,7 @@ TEST(garbage_lines_are_skipped)
                         "{} 3\n";
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_TRUE(parse(text, &l));
     ASSERT_EQ(l.running, 9); /* the escaped quote's 7 and the timestamped 2 */
     ASSERT_EQ(l.waiting, 5);
     ASSERT_FALSE(l.has_kv);
@@ -165,7 +181,7 @@ TEST(no_vllm_metrics_means_no_load)
                         "process_resident_memory_bytes 1.2e+07\n";
     struct bs_load l;
 
-    ASSERT_FALSE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_FALSE(parse(text, &l));
     ASSERT_FALSE(bs_scrape_parse("", 0, &l));
     ASSERT_FALSE(bs_scrape_parse("vllm:num_requests_running\n", 26, &l));
 }
@@ -175,7 +191,7 @@ TEST(kv_usage_is_clamped)
     const char text[] = "vllm:kv_cache_usage_perc 1.5\n";
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
+    ASSERT_TRUE(parse(text, &l));
     ASSERT_EQ(l.kv_usage, 1);
 }
 
@@ -183,27 +199,16 @@ TEST(load_json_shape)
 {
     struct bs_load l;
 
-    ASSERT_TRUE(bs_scrape_parse(vllm_v1_dp, strlen(vllm_v1_dp), &l));
-    cJSON *o = bs_scrape_load_json(&l, 1770715585.7);
-    char *s = json_print_str(o);
-    ASSERT_STR_EQ(s, "{\"in_flight\":11,\"kv_usage\":0.375,\"running\":10,\"updated\":1770715585,"
+    ASSERT_TRUE(parse(vllm_v1_dp, &l));
+    expect_load_json(&l, 1770715585.7,
+                     "{\"in_flight\":11,\"kv_usage\":0.375,\"running\":10,\"updated\":1770715585,"
                      "\"waiting\":1}");
-    free(s);
-    cJSON_Delete(o);
-    const char text[] = "vllm:num_requests_waiting 3\n";
-    ASSERT_TRUE(bs_scrape_parse(text, strlen(text), &l));
-    o = bs_scrape_load_json(&l, 10);
-    s = json_print_str(o);
-    ASSERT_STR_EQ(s, "{\"in_flight\":3,\"running\":0,\"updated\":10,\"waiting\":3}");
-    free(s);
-    cJSON_Delete(o);
-    ASSERT_TRUE(bs_scrape_parse(vllm_v0, strlen(vllm_v0), &l));
-    o = bs_scrape_load_json(&l, 10);
-    s = json_print_str(o);
-    ASSERT_STR_EQ(s, "{\"block_size\":16,\"in_flight\":5,\"kv_capacity_tokens\":125776,"
+    ASSERT_TRUE(parse("vllm:num_requests_waiting 3\n", &l));
+    expect_load_json(&l, 10, "{\"in_flight\":3,\"running\":0,\"updated\":10,\"waiting\":3}");
+    ASSERT_TRUE(parse(vllm_v0, &l));
+    expect_load_json(&l, 10,
+                     "{\"block_size\":16,\"in_flight\":5,\"kv_capacity_tokens\":125776,"
                      "\"kv_usage\":0.4375,\"running\":3,\"updated\":10,\"waiting\":2}");
-    free(s);
-    cJSON_Delete(o);
 }
 
 HARNESS_MAIN(CASE(vllm_v0_exposition), CASE(cache_config_of_engines_adds_up),

@@ -36,10 +36,14 @@ static struct rt_instance *inst_new(struct rt_prefix_index *x, const char *name)
     return i;
 }
 
-static void inst_free(struct rt_instance *i)
+/* Frees the `n` instances of `c`, then their index `x`. */
+static void free_all(struct rt_prefix_index *x, struct rt_instance **c, size_t n)
 {
-    free(i->name);
-    free(i);
+    for (size_t i = 0; i < n; i++) {
+        free(c[i]->name);
+        free(c[i]);
+    }
+    rt_prefix_index_free(x);
 }
 
 static void chain(uint64_t id, size_t n, uint64_t *out)
@@ -80,9 +84,7 @@ TEST(prompt_goes_to_the_holder)
     ASSERT_STR_EQ(ch.reason, "prefix");
     /* 3 blocks + 100 bytes left: (868 / 4) tokens at 10k tokens/s. */
     ASSERT_TRUE(ch.est_s > 0.0216 && ch.est_s < 0.0218);
-    inst_free(a);
-    inst_free(b);
-    rt_prefix_index_free(x);
+    free_all(x, c, 2);
 }
 
 TEST(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill)
@@ -124,9 +126,7 @@ TEST(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill)
     c[home]->pending_prefill = 100;
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - home);
     ASSERT_STR_EQ(ch.reason, "prefix");
-    inst_free(a);
-    inst_free(b);
-    rt_prefix_index_free(x);
+    free_all(x, c, 2);
 }
 
 TEST(cold_prompt_goes_to_its_rendezvous_owner_in_any_order)
@@ -158,9 +158,7 @@ TEST(cold_prompt_goes_to_its_rendezvous_owner_in_any_order)
     }
     for (int i = 0; i < 5; i++)
         ASSERT_TRUE(counts[i] > 15); /* spread, about 40 each */
-    for (int i = 0; i < 5; i++)
-        inst_free(in[i]);
-    rt_prefix_index_free(x);
+    free_all(x, in, 5);
 }
 
 TEST(two_indexes_fed_in_different_orders_agree)
@@ -185,14 +183,8 @@ TEST(two_indexes_fed_in_different_orders_agree)
         const char *ny = cy[choose(y, &r, cy, 3, &ch)]->name;
         ASSERT_STR_EQ(nx, ny);
     }
-    inst_free(xa);
-    inst_free(xb);
-    inst_free(xc);
-    inst_free(ya);
-    inst_free(yb);
-    inst_free(yc);
-    rt_prefix_index_free(x);
-    rt_prefix_index_free(y);
+    free_all(x, cx, 3);
+    free_all(y, cy, 3);
 }
 
 TEST(busy_owner_of_a_cold_prompt_is_passed_over)
@@ -211,9 +203,7 @@ TEST(busy_owner_of_a_cold_prompt_is_passed_over)
     c[owner]->pending_prefill = 0.6 * own; /* clearly worse */
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - owner);
     ASSERT_STR_EQ(ch.reason, "spill");
-    inst_free(a);
-    inst_free(b);
-    rt_prefix_index_free(x);
+    free_all(x, c, 2);
 }
 
 TEST(session_is_sticky_but_soft)
@@ -244,9 +234,7 @@ TEST(session_is_sticky_but_soft)
     ASSERT_STR_EQ(ch.reason, "session");
     struct rt_instance *swapped[2] = {b, a};
     ASSERT_TRUE(swapped[choose(x, &r2, swapped, 2, &ch)] == c[s1]);
-    inst_free(a);
-    inst_free(b);
-    rt_prefix_index_free(x);
+    free_all(x, c, 2);
 }
 
 TEST(engine_queue_from_other_routers_counts)
@@ -272,9 +260,7 @@ TEST(engine_queue_from_other_routers_counts)
     rt_prefix_index_insert(x, a->prefix_member, h, 8);
     /* a holds the prefix but 10 requests of 200 tokens wait there: b wins. */
     ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
-    inst_free(a);
-    inst_free(b);
-    rt_prefix_index_free(x);
+    free_all(x, c, 2);
 }
 
 TEST(sessions_expire_and_stay_bounded)

@@ -77,6 +77,20 @@ static void stored_array(bool with_parent, size_t extra_fields)
     }
 }
 
+/* The head of an array-encoded BlockStored of `nfields` fields: the tag, hashes 1..nblocks, no
+ * parent, token ids 0..ntokens-1 and `block_size`; the caller packs the fields after it. */
+static void stored_head(size_t nfields, size_t nblocks, size_t ntokens, int block_size)
+{
+    msgpack_pack_array(&pk, nfields);
+    str("BlockStored");
+    msgpack_pack_array(&pk, nblocks);
+    for (size_t i = 1; i <= nblocks; i++)
+        msgpack_pack_uint64(&pk, i);
+    msgpack_pack_nil(&pk);
+    tokens(0, ntokens);
+    msgpack_pack_int(&pk, block_size);
+}
+
 static void stored_map(void)
 {
     msgpack_pack_map(&pk, 9);
@@ -263,13 +277,7 @@ TEST(old_and_new_array_shapes)
     msgpack_pack_array(&pk, 2);
     msgpack_pack_int(&pk, 5); /* integer ts */
     msgpack_pack_array(&pk, 2);
-    msgpack_pack_array(&pk, 6);
-    str("BlockStored");
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_nil(&pk);
-    tokens(0, 2);
-    msgpack_pack_int(&pk, 2);
+    stored_head(6, 1, 2, 2);
     msgpack_pack_int(&pk, 3); /* lora_id */
     stored_array(true, 4);
     ASSERT_OK(decode(&s, &b));
@@ -297,15 +305,8 @@ TEST(extra_keys_per_block)
 
     start();
     batch_array_head(1);
-    msgpack_pack_array(&pk, 9);
-    str("BlockStored");
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_uint64(&pk, 2);
-    msgpack_pack_nil(&pk);
-    tokens(0, 4);
-    msgpack_pack_int(&pk, 2);
-    msgpack_pack_nil(&pk);
+    stored_head(9, 2, 4, 2);
+    msgpack_pack_nil(&pk); /* lora_id, medium, lora_name */
     msgpack_pack_nil(&pk);
     msgpack_pack_nil(&pk);
     msgpack_pack_array(&pk, 2); /* extra_keys: none for block 0, an image for block 1 */
@@ -320,14 +321,8 @@ TEST(extra_keys_per_block)
     /* An extra_keys list whose length is not the block count is malformed. */
     start();
     batch_array_head(1);
-    msgpack_pack_array(&pk, 9);
-    str("BlockStored");
-    msgpack_pack_array(&pk, 1);
-    msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_nil(&pk);
-    tokens(0, 2);
-    msgpack_pack_int(&pk, 2);
-    msgpack_pack_nil(&pk);
+    stored_head(9, 1, 2, 2);
+    msgpack_pack_nil(&pk); /* lora_id, medium, lora_name */
     msgpack_pack_nil(&pk);
     msgpack_pack_nil(&pk);
     msgpack_pack_array(&pk, 0);
@@ -368,14 +363,7 @@ TEST(malformed_delivers_nothing)
     start();
     batch_array_head(2);
     stored_array(false, 0);
-    msgpack_pack_array(&pk, 6); /* 2 blocks of 4 need 8 tokens, not 7 */
-    str("BlockStored");
-    msgpack_pack_array(&pk, 2);
-    msgpack_pack_uint64(&pk, 1);
-    msgpack_pack_uint64(&pk, 2);
-    msgpack_pack_nil(&pk);
-    tokens(0, 7);
-    msgpack_pack_int(&pk, 4);
+    stored_head(6, 2, 7, 4); /* 2 blocks of 4 need 8 tokens, not 7 */
     msgpack_pack_nil(&pk);
     msgpack_pack_nil(&pk);
     ASSERT_EQ(decode(&s, &b), SVC_EPARSE);
@@ -458,12 +446,7 @@ TEST(limits)
 
     start();
     batch_array_head(1);
-    msgpack_pack_array(&pk, 5);
-    str("BlockStored");
-    msgpack_pack_array(&pk, 0);
-    msgpack_pack_nil(&pk);
-    msgpack_pack_array(&pk, 0);
-    msgpack_pack_int(&pk, (int)RT_KV_DECODE_MAX_BLOCK_SIZE + 1);
+    stored_head(5, 0, 0, (int)RT_KV_DECODE_MAX_BLOCK_SIZE + 1);
     msgpack_pack_nil(&pk);
     ASSERT_EQ(decode(&s, &b), SVC_EPARSE);
 

@@ -46,6 +46,24 @@ static struct rt_kv_event removed(uint64_t *hashes, size_t first, size_t n)
     return (struct rt_kv_event){.type = RT_KV_BLOCK_REMOVED, .block_hashes = hashes, .nblocks = n};
 }
 
+/* Applies stored(first, n) to `k`, unchanged. */
+static void apply_stored(struct rt_kv_index *idx, struct rt_kv_inst *k, size_t first, size_t n)
+{
+    uint64_t h[64];
+
+    ASSERT_TRUE(n <= 64);
+    struct rt_kv_event e = stored(h, first, n);
+    rt_kv_index_apply(idx, k, &e);
+}
+
+static struct rt_kv_inst_stats stats(const struct rt_kv_inst *k)
+{
+    struct rt_kv_inst_stats st;
+
+    rt_kv_index_inst_stats(k, &st);
+    return st;
+}
+
 static size_t query(const struct rt_kv_inst *k, size_t nblocks)
 {
     uint64_t chain[64];
@@ -59,14 +77,10 @@ TEST(chain_rebuilt_from_parents)
 {
     struct rt_kv_index *idx = rt_kv_index_new(1 << 20);
     struct rt_kv_inst *k = rt_kv_index_inst_new(idx, BS);
-    uint64_t h[16];
-    struct rt_kv_event e;
 
     fill_tokens(1);
-    e = stored(h, 0, 3);
-    rt_kv_index_apply(idx, k, &e);
-    e = stored(h, 3, 5); /* continues from block 2 through its parent hash */
-    rt_kv_index_apply(idx, k, &e);
+    apply_stored(idx, k, 0, 3);
+    apply_stored(idx, k, 3, 5); /* continues from block 2 through its parent hash */
     ASSERT_EQ(query(k, 8), 8);
     ASSERT_EQ(query(k, 10), 8);
     ASSERT_EQ(query(k, 2), 2);
@@ -80,8 +94,7 @@ TEST(chain_rebuilt_from_parents)
     ASSERT_EQ(query(k, 8), 5);
     toks[5 * BS + 1]--;
 
-    struct rt_kv_inst_stats st;
-    rt_kv_index_inst_stats(k, &st);
+    struct rt_kv_inst_stats st = stats(k);
     ASSERT_EQ(st.blocks, 8);
     ASSERT_EQ(st.stored, 8);
     ASSERT_EQ(rt_kv_index_block_size(k), BS);
@@ -96,15 +109,13 @@ TEST(removal_and_clear)
     struct rt_kv_event e;
 
     fill_tokens(2);
-    e = stored(h, 0, 6);
-    rt_kv_index_apply(idx, k, &e);
+    apply_stored(idx, k, 0, 6);
     e = removed(h, 3, 1);
     rt_kv_index_apply(idx, k, &e);
     ASSERT_EQ(query(k, 6), 3);
     e = removed(h, 40, 2); /* never stored */
     rt_kv_index_apply(idx, k, &e);
-    struct rt_kv_inst_stats st;
-    rt_kv_index_inst_stats(k, &st);
+    struct rt_kv_inst_stats st = stats(k);
     ASSERT_EQ(st.removed, 1);
     ASSERT_EQ(st.remove_unknown, 2);
     ASSERT_EQ(st.blocks, 5);
@@ -114,18 +125,16 @@ TEST(removal_and_clear)
     h[0] = 5000;
     e.parent = 1003;
     rt_kv_index_apply(idx, k, &e);
-    rt_kv_index_inst_stats(k, &st);
-    ASSERT_EQ(st.parent_unknown, 1);
+    ASSERT_EQ(stats(k).parent_unknown, 1);
 
     struct rt_kv_event clear = {.type = RT_KV_ALL_CLEARED};
     rt_kv_index_apply(idx, k, &clear);
     ASSERT_EQ(query(k, 6), 0);
-    rt_kv_index_inst_stats(k, &st);
+    st = stats(k);
     ASSERT_EQ(st.blocks, 0);
     ASSERT_EQ(st.cleared, 1);
     /* The instance starts over cleanly. */
-    e = stored(h, 0, 2);
-    rt_kv_index_apply(idx, k, &e);
+    apply_stored(idx, k, 0, 2);
     ASSERT_EQ(query(k, 6), 2);
     rt_kv_index_free(idx);
 }
@@ -138,8 +147,7 @@ TEST(references_across_media_and_groups)
     struct rt_kv_event e;
 
     fill_tokens(3);
-    e = stored(h, 0, 2);
-    rt_kv_index_apply(idx, k, &e);
+    apply_stored(idx, k, 0, 2);
     e = stored(h, 0, 2); /* the same blocks offloaded to CPU */
     e.medium = (struct rt_kv_str){"CPU", 3};
     rt_kv_index_apply(idx, k, &e);
@@ -172,15 +180,13 @@ TEST(block_size_adopted_or_refused)
 
     fill_tokens(4);
     ASSERT_EQ(rt_kv_index_block_size(k), 0);
-    e = stored(h, 0, 2);
-    rt_kv_index_apply(idx, k, &e);
+    apply_stored(idx, k, 0, 2);
     ASSERT_EQ(rt_kv_index_block_size(k), BS);
     e = stored(h, 2, 1);
     e.block_size = 2 * BS;
     e.ntokens = 2 * BS;
     rt_kv_index_apply(idx, k, &e);
-    struct rt_kv_inst_stats st;
-    rt_kv_index_inst_stats(k, &st);
+    struct rt_kv_inst_stats st = stats(k);
     ASSERT_EQ(st.foreign_size, 1);
     ASSERT_EQ(st.blocks, 2);
     rt_kv_index_free(idx);
@@ -238,9 +244,7 @@ TEST(memory_cap_evicts_tails_first)
         kept_heads += query(chain % 2 ? a : b, 1);
     }
     ASSERT_EQ(kept_heads, 8);
-    struct rt_kv_inst_stats sa, sb;
-    rt_kv_index_inst_stats(a, &sa);
-    rt_kv_index_inst_stats(b, &sb);
+    struct rt_kv_inst_stats sa = stats(a), sb = stats(b);
     ASSERT_EQ(sa.evicted + sb.evicted, rt_kv_index_evictions(idx));
     ASSERT_TRUE(sa.blocks + sb.blocks < 64 * 32);
     rt_kv_index_free(idx);

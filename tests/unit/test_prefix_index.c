@@ -26,6 +26,19 @@ static uint32_t depth_of(struct rt_prefix_index *x, const uint64_t *h, size_t n,
     return d;
 }
 
+/* A new index whose members *a and *b both hold all `n` blocks of chain(id), written to `h`. */
+static struct rt_prefix_index *both_hold(uint64_t id, uint64_t *h, size_t n, int *a, int *b)
+{
+    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
+
+    *a = rt_prefix_index_add_member(x, 0);
+    *b = rt_prefix_index_add_member(x, 0);
+    chain(id, n, h);
+    rt_prefix_index_insert(x, *a, h, n);
+    rt_prefix_index_insert(x, *b, h, n);
+    return x;
+}
+
 TEST(match_finds_longest_prefix_per_member)
 {
     struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
@@ -123,13 +136,10 @@ TEST(memory_cap_takes_from_the_largest_member)
 
 TEST(truncate_cuts_one_member_only)
 {
-    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
-    int a = rt_prefix_index_add_member(x, 0), b = rt_prefix_index_add_member(x, 0);
+    int a, b;
     uint64_t h[8];
+    struct rt_prefix_index *x = both_hold(3, h, 8, &a, &b);
 
-    chain(3, 8, h);
-    rt_prefix_index_insert(x, a, h, 8);
-    rt_prefix_index_insert(x, b, h, 8);
     ASSERT_EQ(rt_prefix_index_truncate(x, a, h, 2, 8), 6);
     ASSERT_EQ(depth_of(x, h, 8, a), 2);
     ASSERT_EQ(depth_of(x, h, 8, b), 8);
@@ -139,13 +149,10 @@ TEST(truncate_cuts_one_member_only)
 
 TEST(members_are_cleared_removed_and_reused)
 {
-    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
-    int a = rt_prefix_index_add_member(x, 0), b = rt_prefix_index_add_member(x, 0);
+    int a, b;
     uint64_t h[5];
+    struct rt_prefix_index *x = both_hold(4, h, 5, &a, &b);
 
-    chain(4, 5, h);
-    rt_prefix_index_insert(x, a, h, 5);
-    rt_prefix_index_insert(x, b, h, 5);
     rt_prefix_index_clear_member(x, b);
     ASSERT_EQ(depth_of(x, h, 5, b), 0);
     ASSERT_EQ(depth_of(x, h, 5, a), 5);

@@ -52,6 +52,17 @@ static struct http_request make_req(struct http_header *h, size_t n, const char 
     return r;
 }
 
+/* Asserts that the upstream head built for `r` and `f` is `want`. */
+static void expect_head(const struct http_request *r, const struct rt_forward *f, const char *want)
+{
+    struct buf out;
+
+    buf_init(&out, 4096);
+    ASSERT_OK(rt_headers_build_request(&out, r, f));
+    ASSERT_STR_EQ(buf_cstr(&out), want);
+    buf_free(&out);
+}
+
 TEST(request_head_forwards_and_rewrites)
 {
     struct http_header h[] = {
@@ -64,34 +75,29 @@ TEST(request_head_forwards_and_rewrites)
         {S("X-Forwarded-For"), S("1.1.1.1")},
     };
     struct http_request r = make_req(h, 7, "POST", HTTP_POST, "/v1/chat/completions?x=1", "{}");
-    struct buf out;
-
-    buf_init(&out, 4096);
     struct rt_forward f = {.host = "127.0.0.1", .port = 8100};
-    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
-    ASSERT_STR_EQ(buf_cstr(&out), "POST /v1/chat/completions?x=1 HTTP/1.1\r\n"
-                                  "Host: 127.0.0.1:8100\r\n"
-                                  "Content-Type: application/json\r\n"
-                                  "Authorization: Bearer abc\r\n"
-                                  "X-Forwarded-For: 1.1.1.1, 10.1.2.3\r\n"
-                                  "X-Forwarded-Proto: http\r\n"
-                                  "Content-Length: 2\r\n\r\n");
-    buf_free(&out);
+
+    expect_head(&r, &f,
+                "POST /v1/chat/completions?x=1 HTTP/1.1\r\n"
+                "Host: 127.0.0.1:8100\r\n"
+                "Content-Type: application/json\r\n"
+                "Authorization: Bearer abc\r\n"
+                "X-Forwarded-For: 1.1.1.1, 10.1.2.3\r\n"
+                "X-Forwarded-Proto: http\r\n"
+                "Content-Length: 2\r\n\r\n");
 }
 
 TEST(request_head_for_get_and_ipv6)
 {
     struct http_header h[] = {{S("X-Forwarded-Proto"), S("https")}};
     struct http_request r = make_req(h, 1, "GET", HTTP_GET, "/v1/models", "");
+    struct rt_forward f = {.host = "::1", .port = 9000};
     struct buf out;
 
-    buf_init(&out, 4096);
-    struct rt_forward f = {.host = "::1", .port = 9000};
-    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
-    ASSERT_STR_EQ(buf_cstr(&out), "GET /v1/models HTTP/1.1\r\nHost: [::1]:9000\r\n"
-                                  "X-Forwarded-Proto: https\r\n"
-                                  "X-Forwarded-For: 10.1.2.3\r\n\r\n");
-    buf_free(&out);
+    expect_head(&r, &f,
+                "GET /v1/models HTTP/1.1\r\nHost: [::1]:9000\r\n"
+                "X-Forwarded-Proto: https\r\n"
+                "X-Forwarded-For: 10.1.2.3\r\n\r\n");
     /* A head that does not fit is refused, not truncated. */
     buf_init(&out, 16);
     ASSERT_EQ(rt_headers_build_request(&out, &r, &f), SVC_ELIMIT);
@@ -106,20 +112,18 @@ TEST(request_id_and_authorization_are_replaced)
         {S("Accept"), S("*/*")},
     };
     struct http_request r = make_req(h, 3, "POST", HTTP_POST, "/v1/completions", "{}");
+    struct rt_forward f = {
+        .host = "h", .port = 1, .request_id = S("rid-1"), .drop_authorization = true};
     struct buf out;
 
     /* --api-keys: the client's key was for the router; never passed on. */
-    buf_init(&out, 4096);
-    struct rt_forward f = {
-        .host = "h", .port = 1, .request_id = S("rid-1"), .drop_authorization = true};
-    ASSERT_OK(rt_headers_build_request(&out, &r, &f));
-    ASSERT_STR_EQ(buf_cstr(&out), "POST /v1/completions HTTP/1.1\r\nHost: h:1\r\n"
-                                  "Accept: */*\r\n"
-                                  "X-Request-Id: rid-1\r\n"
-                                  "X-Forwarded-For: 10.1.2.3\r\n"
-                                  "X-Forwarded-Proto: http\r\n"
-                                  "Content-Length: 2\r\n\r\n");
-    buf_free(&out);
+    expect_head(&r, &f,
+                "POST /v1/completions HTTP/1.1\r\nHost: h:1\r\n"
+                "Accept: */*\r\n"
+                "X-Request-Id: rid-1\r\n"
+                "X-Forwarded-For: 10.1.2.3\r\n"
+                "X-Forwarded-Proto: http\r\n"
+                "Content-Length: 2\r\n\r\n");
     /* --upstream-api-key replaces it. */
     buf_init(&out, 4096);
     f.drop_authorization = false;
