@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs every unit-test case and fuzz-corpus replay under valgrind memcheck on a plain build
 # (valgrind and the sanitizers exclude each other). Any memory error or definite/indirect leak
-# fails the run. Usage: scripts/valgrind.sh [BUILD_DIR]   (default build/valgrind)
+# fails the run. Usage: scripts/valgrind.sh [BUILD_DIR]   (default build/valgrind; a plain build
+# directory configured before, e.g. scripts/test.sh's gcc build, is reused as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build/valgrind}
 jobs=$(nproc 2>/dev/null || echo 2)
-cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DSVC_WERROR=ON >/dev/null
+[ -f "$dir/CMakeCache.txt" ] || cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DSVC_WERROR=ON >/dev/null
 cmake --build "$dir" -j"$jobs" >/dev/null
 (cd "$dir" && ctest --show-only=json-v1 -LE integration) >"$dir/tests.json"
 python3 - "$dir/tests.json" "$jobs" <<'EOF_PY'
