@@ -28,6 +28,10 @@ static const struct cli_opt mock_config_opts[] = {
         "cache-type", CLI_STR, F(cache_type), "paged", NULL,
         "paged (one shared LRU block pool) or static (a KV buffer per batch slot; a simulation)", 0,
         0),
+    CLI_OPT("hold-running", CLI_STR, F(hold_running), "off", NULL,
+            "running requests hold their prompt and decode blocks out of the cache's capacity, as "
+            "vLLM's block pool does",
+            0, 0),
     CLI_OPT("max-cache-len", CLI_INT, F(max_cache_len), "32768", NULL,
             "static cache: tokens (prompt + output) one batch slot holds", 1, 16777216),
     CLI_OPT("prefill-tok-per-s", CLI_DOUBLE, F(prefill_tok_per_s), "8000", NULL,
@@ -117,6 +121,8 @@ int mock_config_parse(struct mock_config *cfg, int argc, char **argv, struct err
     if (rc != 0)
         return rc;
     rc = cli_check_choice("cache-type", cfg->cache_type, "paged|static", err);
+    if (rc == 0)
+        rc = cli_check_choice("hold-running", cfg->hold_running, "on|off", err);
     if (rc == 0)
         rc = cli_check_choice("kv-events-encoding", cfg->kv_events_encoding, "array|map", err);
     if (rc != 0)

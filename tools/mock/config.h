@@ -18,8 +18,9 @@ struct mock_config {
     char *name;   /* "" = "mock-<bound port>", decided once listening */
     int block_size;
     int kv_blocks;
-    char *cache_type;  /* "paged" or "static" (checked by mock_config_parse) */
-    int max_cache_len; /* static cache: tokens per batch slot */
+    char *cache_type;   /* "paged" or "static" (checked by mock_config_parse) */
+    int max_cache_len;  /* static cache: tokens per batch slot */
+    char *hold_running; /* "on" or "off" (checked by mock_config_parse) */
     double prefill_tok_per_s;
     double decode_ms_per_token;
     int max_batch;

@@ -200,6 +200,50 @@ static void release_hashes(struct mock_job *j)
     j->tokens = NULL;
 }
 
+/* ---------------------------------------------------------------- held blocks (hold_running) */
+
+static bool is_holding(const struct mock_engine *e)
+{
+    return e->p.hold_running && e->slots == NULL;
+}
+
+static void kv_flush(struct mock_engine *e)
+{
+    if (e->kvobs.flush != NULL)
+        e->kvobs.flush(e->kvobs.ud);
+}
+
+/* Blocks the job's sequence needs for its next step: the prompt and the tokens emitted so far
+ * (vLLM allocates the slot of each token before the step that computes it). */
+static size_t seq_blocks(const struct mock_engine *e, const struct mock_job *j)
+{
+    size_t bs = (size_t)e->p.block_size;
+
+    return ((size_t)j->prompt_tokens + (size_t)j->emitted + bs - 1) / bs;
+}
+
+/* Takes the blocks the job lacks for its next step (evictions are published at once). */
+static void hold_grow(struct mock_engine *e, struct mock_job *j)
+{
+    size_t want = seq_blocks(e, j), have = j->npinned + j->nheld;
+
+    if (want <= have)
+        return;
+    mock_kvcache_take(e->cache, want - have);
+    j->nheld += want - have;
+    kv_flush(e);
+}
+
+/* Returns every block the job holds: its pinned prompt blocks go back to the LRU order. */
+static void hold_release(struct mock_engine *e, struct mock_job *j)
+{
+    if (j->npinned > 0)
+        mock_kvcache_unpin(e->cache, j->hashes, j->npinned);
+    if (j->nheld > 0)
+        mock_kvcache_give(e->cache, j->nheld);
+    j->npinned = j->nheld = 0;
+}
+
 static void release_slot(struct mock_engine *e, struct mock_job *j)
 {
     if (j->slot >= 0)
@@ -215,6 +259,7 @@ static void complete(struct mock_engine *e, struct mock_job *j, double t)
     bool was_running = j->state >= MOCK_JOB_PREFILL_WAIT && j->state <= MOCK_JOB_DECODE;
 
     heap_remove(e, j);
+    hold_release(e, j);
     release_hashes(j);
     release_slot(e, j);
     j->state = MOCK_JOB_DONE;
@@ -227,20 +272,33 @@ static void complete(struct mock_engine *e, struct mock_job *j, double t)
     }
 }
 
+/* Time of the job's next decode event: its next token when streaming, else its last one, or
+ * earlier when it must take a block first (holding blocks). */
+static double next_decode_at(const struct mock_engine *e, const struct mock_job *j)
+{
+    long long next = j->want_tokens ? j->emitted + 1 : j->max_tokens;
+
+    if (is_holding(e)) {
+        /* The token count at which the sequence outgrows the blocks held. */
+        long long grow =
+            (long long)((j->npinned + j->nheld) * (size_t)e->p.block_size) - j->prompt_tokens + 1;
+        if (grow > j->emitted && grow < next)
+            next = grow;
+    }
+    return j->first_at + e->p.decode_ms_per_token * (double)(next - 1);
+}
+
 /* Schedules the job's next decode event after its first token at time `t`. */
 static void schedule_decode(struct mock_engine *e, struct mock_job *j, double t)
 {
-    double step = e->p.decode_ms_per_token;
-
-    if (j->emitted >= j->max_tokens || step < EPS_MS) {
+    if (j->emitted >= j->max_tokens || e->p.decode_ms_per_token < EPS_MS) {
         j->emitted = j->max_tokens;
         complete(e, j, t);
         return;
     }
-    if (j->want_tokens)
-        heap_push(e, j, t + step);
-    else
-        heap_push(e, j, j->first_at + step * (double)(j->max_tokens - 1));
+    if (is_holding(e))
+        hold_grow(e, j);
+    heap_push(e, j, next_decode_at(e, j));
 }
 
 /* KV events: the cache reports as it inserts; stores are replayed in chain order after. */
@@ -265,13 +323,24 @@ static void on_cache_evicted(void *ud, uint64_t hash)
 static void kv_insert(struct mock_engine *e, struct mock_job *j)
 {
     size_t bs = (size_t)e->p.block_size;
+    bool holding = is_holding(e);
 
-    mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
-    if (e->kvobs.stored == NULL || j->tokens == NULL)
+    if (holding) {
+        /* The prompt's anonymous blocks become its cached blocks, still pinned. */
+        size_t upto = mock_kvcache_store_pinned(e->cache, j->hashes, j->npinned, j->nhashes);
+        j->nheld -= upto - j->npinned;
+        j->npinned = upto;
+    } else {
+        mock_kvcache_insert(e->cache, j->hashes, j->nhashes);
+    }
+    if (e->kvobs.stored == NULL || j->tokens == NULL) {
+        e->nkv_new = 0; /* a job from before the observer: nothing to report */
         return;
-    /* The cache inserts from the last block to the first: report parents first. */
-    for (size_t k = e->nkv_new; k-- > 0;) {
-        size_t i = e->kv_new[k];
+    }
+    /* Report parents first: insert goes from the last block to the first, store_pinned from
+     * the first to the last. */
+    for (size_t k = 0; k < e->nkv_new; k++) {
+        size_t i = e->kv_new[holding ? k : e->nkv_new - 1 - k];
         e->kvobs.stored(e->kvobs.ud, i > 0 ? &j->hashes[i - 1] : NULL, j->hashes[i],
                         j->tokens + i * bs, bs);
     }
@@ -285,7 +354,13 @@ static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
         mock_slotcache_store(e->slots, j->slot, j->hashes, j->nhashes);
     else
         kv_insert(e, j);
-    release_hashes(j);
+    if (is_holding(e)) {
+        /* The pinned blocks are unpinned by hash when the job ends. */
+        free(j->tokens);
+        j->tokens = NULL;
+    } else {
+        release_hashes(j);
+    }
     e->prefilling = NULL;
     j->state = MOCK_JOB_DECODE;
     j->emitted = 1;
@@ -308,6 +383,12 @@ static double begin_prefill(struct mock_engine *e, struct mock_job *j)
         SVC_ASSERT(j->slot >= 0);
     } else {
         matched = mock_kvcache_match(e->cache, j->hashes, j->nhashes);
+    }
+    if (is_holding(e)) {
+        /* Pin the hits before taking the rest, so that making room cannot evict them. */
+        mock_kvcache_pin(e->cache, j->hashes, matched);
+        j->npinned = matched;
+        hold_grow(e, j);
     }
     long long cached = (long long)matched * e->p.block_size;
 
@@ -377,10 +458,14 @@ static void fire(struct mock_engine *e, struct mock_job *j, double t)
         j->emitted = k >= j->max_tokens ? j->max_tokens : (int)k;
         if (j->emitted >= j->max_tokens) {
             complete(e, j, t);
-        } else {
-            notify(e, j);
-            heap_push(e, j, j->first_at + step * (double)j->emitted);
+            break;
         }
+        /* Not streaming, the job is here only to take a block (holding blocks). */
+        if (j->want_tokens)
+            notify(e, j);
+        if (is_holding(e))
+            hold_grow(e, j);
+        heap_push(e, j, next_decode_at(e, j));
         break;
     }
     default:
@@ -504,6 +589,7 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
     j->heap_index = NOT_IN_HEAP;
     j->seq = e->next_seq++;
     j->slot = -1;
+    j->npinned = j->nheld = 0;
     j->prompt_tokens = mock_prompt_tokens(len, e->p.chars_per_token);
     j->submit_ms = mock_engine_now_ms();
     j->hashes = n <= 4 ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
@@ -563,6 +649,7 @@ void mock_engine_cancel(struct mock_engine *e, struct mock_job *j)
         e->running--;
         break;
     }
+    hold_release(e, j);
     release_hashes(j);
     release_slot(e, j);
     j->state = MOCK_JOB_DONE;
@@ -601,8 +688,10 @@ void mock_engine_set_kv_observer(struct mock_engine *e, const struct mock_engine
 
 void mock_engine_reset_cache(struct mock_engine *e)
 {
-    if (e->cache != NULL)
-        mock_kvcache_clear(e->cache);
+    if (e->cache != NULL && !mock_kvcache_clear(e->cache)) {
+        kv_flush(e); /* running jobs' blocks stayed: the others were reported as removed */
+        return;
+    }
     if (e->kvobs.cleared != NULL) {
         e->kvobs.cleared(e->kvobs.ud);
         e->kvobs.flush(e->kvobs.ud);
@@ -613,11 +702,17 @@ void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats
 {
     const struct mock_slotcache *sc = e->slots;
 
+    size_t used = mock_kvcache_used(e->cache);
+
+    if (is_holding(e)) /* vLLM's usage: cached blocks no request holds count as free */
+        used = mock_kvcache_pinned(e->cache) + mock_kvcache_anonymous(e->cache);
     *out = (struct mock_engine_stats){
         .running = e->running,
         .waiting = e->waiting.len,
         .active = e->active,
-        .kv_used = sc != NULL ? mock_slotcache_used(sc) : mock_kvcache_used(e->cache),
+        .kv_used = sc != NULL ? mock_slotcache_used(sc) : used,
+        .kv_cached = sc != NULL ? mock_slotcache_used(sc) : mock_kvcache_used(e->cache),
+        .kv_overcommitted = mock_kvcache_overcommitted(e->cache),
         .kv_capacity = sc != NULL ? mock_slotcache_capacity(sc) : mock_kvcache_capacity(e->cache),
         .queries_tokens = e->queries,
         .hits_tokens = e->hits,

@@ -10,6 +10,14 @@
  *  3. At the end of prefill its full blocks are inserted into the LRU cache and token 1 is
  *     emitted (TTFT = queue wait + prefill wait + prefill time); tokens 2..max_tokens follow
  *     every decode_ms_per_token, concurrently with other jobs; the last one frees the slot.
+ * With hold_running (paged cache only), the cache is vLLM's block pool: from its prefill start
+ * until it ends or is cancelled, a job pins its cached hits and holds anonymous blocks for the
+ * rest of its prompt (ceil(prompt / block_size) blocks in all), which become its cached, still
+ * pinned blocks at the end of prefill; while decoding it takes one more anonymous block each
+ * time its sequence (prompt + tokens emitted) outgrows the blocks held. Taking blocks evicts
+ * least recently used unpinned ones; when every block is pinned or held the job over-commits
+ * (never waits: admission stays max_batch and the prefill unit) and the excess is counted. At
+ * the end the prompt blocks go back to the LRU order, head most recent (tools/mock/kvcache).
  * With cache_type MOCK_CACHE_STATIC, steps 2 and 3 use the job's batch slot instead of the
  * shared LRU cache: the lookup takes the free slot holding the longest prefix of the prompt
  * (tools/mock/slotcache), and the end of prefill makes the prompt that slot's resident sequence.
@@ -46,6 +54,7 @@ struct mock_engine_params {
     double prefill_tok_per_s;        /* uncached prompt tokens per second, > 0 */
     double decode_ms_per_token;      /* >= 0 */
     int max_batch;                   /* jobs admitted at once, >= 1 (static: the slots) */
+    bool hold_running;               /* paged: running jobs hold blocks (see above) */
 };
 
 enum mock_job_state {
@@ -91,8 +100,9 @@ struct mock_job {
     struct mock_job *prev, *next; /* wait or prefill FIFO */
     struct mock_job *nprev, *nnext;
     bool notify_pending;
-    uint64_t *hashes;
+    uint64_t *hashes; /* kept until the end when holding blocks (unpinned by hash) */
     size_t nhashes;
+    size_t npinned, nheld; /* hold_running: hashes[0..npinned) pinned; anonymous blocks */
     uint64_t inline_hashes[4];
     uint32_t *tokens; /* ids of the full blocks' tokens, only with a KV observer */
 };
@@ -101,7 +111,11 @@ struct mock_engine_stats {
     uint64_t running; /* admitted: waiting for or in prefill, or decoding */
     uint64_t waiting; /* queued for a batch slot */
     uint64_t active;  /* submitted and not yet done (includes stalled jobs) */
-    size_t kv_used, kv_capacity;
+    size_t kv_used;   /* blocks in use: cached ones, or with hold_running (as vLLM's
+                         usage) those running jobs hold, pinned or anonymous */
+    size_t kv_capacity;
+    size_t kv_cached;          /* cached blocks (pinned or not) */
+    uint64_t kv_overcommitted; /* blocks taken beyond the capacity (hold_running) so far */
     uint64_t queries_tokens, hits_tokens; /* prefix cache lookups, in tokens */
     uint64_t evictions;
 };
@@ -138,8 +152,12 @@ void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats
 /* What the paged prefix cache stores and evicts, for KV cache events. At the end of each
  * prefill: `removed` for each block evicted, then `stored` for each block newly inserted, in
  * chain order (`parent` = the previous block's hash, NULL for the first block of a prompt;
- * `tokens` = its block_size token ids, borrowed for the call), then `flush` once.
- * mock_engine_reset_cache reports `cleared` then `flush`. The static cache reports nothing. */
+ * `tokens` = its block_size token ids, borrowed for the call), then `flush` once. With
+ * hold_running, evictions happen when blocks are taken instead (prefill start, decode): each
+ * time `removed` for each, then `flush`; the end of prefill then only stores.
+ * mock_engine_reset_cache reports `cleared` then `flush`, or, when running jobs hold cached
+ * blocks (which stay), `removed` for each block dropped then `flush`. The static cache reports
+ * nothing. */
 struct mock_engine_kv_observer {
     void (*removed)(void *ud, uint64_t hash);
     void (*stored)(void *ud, const uint64_t *parent, uint64_t hash, const uint32_t *tokens,
@@ -151,7 +169,8 @@ struct mock_engine_kv_observer {
 /* Sets (copies) or, with NULL, removes the observer. Jobs submitted from then on keep their
  * token ids (tools/mock/tokenize) until their prefill ends. */
 void mock_engine_set_kv_observer(struct mock_engine *e, const struct mock_engine_kv_observer *o);
-/* Empties the prefix cache (vLLM's POST /reset_prefix_cache). */
+/* Empties the prefix cache (vLLM's POST /reset_prefix_cache), but for the blocks running jobs
+ * hold (hold_running). */
 void mock_engine_reset_cache(struct mock_engine *e);
 const struct mock_engine_params *mock_engine_params(const struct mock_engine *e);
 /* The engine clock: milliseconds on the monotonic clock (uv_hrtime). */

@@ -675,6 +675,7 @@ struct mock_server *mock_handlers_new(uv_loop_t *loop, const struct mock_config 
         .prefill_tok_per_s = cfg->prefill_tok_per_s,
         .decode_ms_per_token = cfg->decode_ms_per_token,
         .max_batch = cfg->max_batch,
+        .hold_running = strcmp(cfg->hold_running, "on") == 0,
     };
 
     s->loop = loop;

@@ -1,7 +1,9 @@
 /* Prefix cache of the mock engine: block hashes (common/hash) chained like vLLM's, and an LRU
  * set of them. The set is an open-addressing table (linear probing, backward-shift deletion, load
- * at most 1/2) of indexes into a fixed node array whose nodes form the LRU list, so lookups,
- * touches, inserts and evictions are O(1) and nothing is allocated after creation.
+ * at most 1/2) of indexes into a fixed node array; unpinned nodes form the LRU list, pinned ones
+ * (referenced by running requests) are off it, free ones on a free list. Lookups, touches,
+ * inserts, pins and evictions are O(1) per block and nothing is allocated after creation.
+ * Anonymous blocks (held by running requests, no hash) are only a count against the capacity.
  * Pure; depends on libc, common/hash and common/xalloc only. */
 #include "kvcache.h"
 
@@ -30,16 +32,20 @@ size_t mock_kvcache_block_hashes(const char *text, size_t len, size_t block_char
 
 struct node {
     uint64_t hash;
-    uint32_t prev, next; /* towards the most / least recently used end */
+    uint32_t prev, next; /* towards the most / least recently used end; next: free list */
+    uint32_t refs;       /* running requests pinning it; on the LRU list only when 0 */
 };
 
 struct mock_kvcache {
-    struct node *nodes; /* capacity entries; the first `used` are live */
+    struct node *nodes; /* capacity entries: live, on the free list, or at `fresh` and after */
     uint32_t *slots;    /* node index + 1; 0 = empty */
     size_t capacity, used, mask;
-    int shift;         /* 64 - log2(table size), for Fibonacci hashing */
-    uint32_t mru, lru; /* list ends; NIL when empty */
-    uint64_t evictions;
+    size_t fresh;        /* nodes never used yet start here */
+    size_t pinned, anon; /* live nodes with refs > 0; anonymous blocks */
+    int shift;           /* 64 - log2(table size), for Fibonacci hashing */
+    uint32_t mru, lru;   /* list ends; NIL when empty */
+    uint32_t free_head;  /* nodes freed by eviction; NIL when none */
+    uint64_t evictions, overcommitted;
     struct mock_kvcache_observer obs;
 };
 
@@ -59,7 +65,7 @@ struct mock_kvcache *mock_kvcache_new(size_t capacity)
     c->capacity = capacity;
     c->mask = size - 1;
     c->shift = 64 - bits;
-    c->mru = c->lru = NIL;
+    c->mru = c->lru = c->free_head = NIL;
     return c;
 }
 
@@ -149,18 +155,72 @@ static void list_push_mru(struct mock_kvcache *c, uint32_t n)
         c->lru = n;
 }
 
-/* Takes a node for a new entry: a fresh one, or the evicted least recently used one. */
-static uint32_t take_node(struct mock_kvcache *c)
+/* Drops the least recently used unpinned block (reporting it when `report`); false when
+ * every cached block is pinned (or none is cached). */
+static bool drop_lru(struct mock_kvcache *c, bool report)
 {
-    if (c->used < c->capacity)
-        return (uint32_t)c->used++;
     uint32_t victim = c->lru;
+
+    if (victim == NIL)
+        return false;
     list_unlink(c, victim);
     slot_delete(c, find_slot(c, c->nodes[victim].hash));
-    c->evictions++;
-    if (c->obs.evicted != NULL)
+    c->nodes[victim].next = c->free_head;
+    c->free_head = victim;
+    c->used--;
+    if (report && c->obs.evicted != NULL)
         c->obs.evicted(c->obs.ud, c->nodes[victim].hash);
-    return victim;
+    return true;
+}
+
+static bool evict_lru(struct mock_kvcache *c)
+{
+    if (!drop_lru(c, true))
+        return false;
+    c->evictions++;
+    return true;
+}
+
+/* Whether one more block fits without going over the capacity. */
+static bool is_full(const struct mock_kvcache *c)
+{
+    return c->used + c->anon >= c->capacity;
+}
+
+/* A node for a new entry (the caller made room first), or NIL when all are live. */
+static uint32_t alloc_node(struct mock_kvcache *c)
+{
+    uint32_t n = c->free_head;
+
+    if (n != NIL)
+        c->free_head = c->nodes[n].next;
+    else if (c->fresh < c->capacity)
+        n = (uint32_t)c->fresh++;
+    else
+        return NIL;
+    c->used++;
+    c->nodes[n].refs = 0;
+    return n;
+}
+
+/* Adds `hash` (absent) as a new entry, evicting while the cache is full; reports it as block
+ * `index`. Returns the node, or NIL when every entry is pinned and either no node is left or
+ * `must_fit` and the cache is still full. */
+static uint32_t add_entry(struct mock_kvcache *c, uint64_t hash, size_t index, bool must_fit)
+{
+    while (is_full(c) && evict_lru(c)) {
+    }
+    if (must_fit && is_full(c))
+        return NIL;
+    uint32_t n = alloc_node(c);
+    if (n == NIL)
+        return NIL;
+    /* Eviction may have shifted entries into the probe run: look the slot up now. */
+    c->slots[find_slot(c, hash)] = n + 1;
+    c->nodes[n].hash = hash;
+    if (c->obs.stored != NULL)
+        c->obs.stored(c->obs.ud, index);
+    return n;
 }
 
 static void touch(struct mock_kvcache *c, uint64_t hash, size_t index)
@@ -169,20 +229,15 @@ static void touch(struct mock_kvcache *c, uint64_t hash, size_t index)
 
     if (c->slots[i] != 0) {
         uint32_t n = c->slots[i] - 1;
-        if (c->mru != n) {
+        if (c->nodes[n].refs == 0 && c->mru != n) {
             list_unlink(c, n);
             list_push_mru(c, n);
         }
         return;
     }
-    uint32_t n = take_node(c);
-    /* Eviction may have shifted entries into the probe run: look the slot up again. */
-    i = find_slot(c, hash);
-    c->nodes[n].hash = hash;
-    c->slots[i] = n + 1;
-    list_push_mru(c, n);
-    if (c->obs.stored != NULL)
-        c->obs.stored(c->obs.ud, index);
+    uint32_t n = add_entry(c, hash, index, true);
+    if (n != NIL)
+        list_push_mru(c, n);
 }
 
 void mock_kvcache_insert(struct mock_kvcache *c, const uint64_t *hashes, size_t n)
@@ -200,11 +255,95 @@ void mock_kvcache_set_observer(struct mock_kvcache *c, const struct mock_kvcache
     c->obs = o != NULL ? *o : (struct mock_kvcache_observer){0};
 }
 
-void mock_kvcache_clear(struct mock_kvcache *c)
+/* ---------------------------------------------------------------- running requests' blocks */
+
+void mock_kvcache_pin(struct mock_kvcache *c, const uint64_t *hashes, size_t n)
 {
+    for (size_t k = 0; k < n; k++) {
+        size_t i = find_slot(c, hashes[k]);
+        SVC_ASSERT(c->slots[i] != 0);
+        struct node *x = &c->nodes[c->slots[i] - 1];
+        if (x->refs++ == 0) {
+            list_unlink(c, c->slots[i] - 1);
+            c->pinned++;
+        }
+    }
+}
+
+void mock_kvcache_unpin(struct mock_kvcache *c, const uint64_t *hashes, size_t n)
+{
+    for (size_t k = n; k > 0; k--) {
+        size_t i = find_slot(c, hashes[k - 1]);
+        SVC_ASSERT(c->slots[i] != 0 && c->nodes[c->slots[i] - 1].refs > 0);
+        uint32_t x = c->slots[i] - 1;
+        if (--c->nodes[x].refs == 0) {
+            list_push_mru(c, x);
+            c->pinned--;
+        }
+    }
+}
+
+size_t mock_kvcache_take(struct mock_kvcache *c, size_t n)
+{
+    size_t over = 0;
+
+    for (size_t k = 0; k < n; k++) {
+        if (is_full(c) && !evict_lru(c))
+            over++;
+        c->anon++;
+    }
+    c->overcommitted += over;
+    return over;
+}
+
+void mock_kvcache_give(struct mock_kvcache *c, size_t n)
+{
+    SVC_ASSERT(n <= c->anon);
+    c->anon -= n;
+}
+
+size_t mock_kvcache_store_pinned(struct mock_kvcache *c, const uint64_t *hashes, size_t from,
+                                 size_t n)
+{
+    size_t k;
+
+    for (k = from; k < n; k++) {
+        SVC_ASSERT(c->anon > 0);
+        size_t i = find_slot(c, hashes[k]);
+        if (c->slots[i] != 0) {
+            /* Cached meanwhile (or further down a broken chain): share it, as vLLM would use the
+             * cached block for a later request. */
+            c->anon--;
+            mock_kvcache_pin(c, &hashes[k], 1);
+            continue;
+        }
+        /* The anonymous block becomes the entry: it needs a node, not room (when over-committed,
+         * making room evicts what was unpinned since). */
+        c->anon--;
+        uint32_t x = add_entry(c, hashes[k], k, false);
+        if (x == NIL) {
+            c->anon++;
+            break;
+        }
+        c->nodes[x].refs = 1;
+        c->pinned++;
+    }
+    return k;
+}
+
+/* ---------------------------------------------------------------- the whole cache */
+
+bool mock_kvcache_clear(struct mock_kvcache *c)
+{
+    if (c->pinned > 0) {
+        while (drop_lru(c, true)) {
+        }
+        return false;
+    }
     memset(c->slots, 0, (c->mask + 1) * sizeof(*c->slots));
-    c->used = 0;
-    c->mru = c->lru = NIL;
+    c->used = c->fresh = 0;
+    c->mru = c->lru = c->free_head = NIL;
+    return true;
 }
 
 size_t mock_kvcache_used(const struct mock_kvcache *c)
@@ -220,6 +359,21 @@ size_t mock_kvcache_capacity(const struct mock_kvcache *c)
 uint64_t mock_kvcache_evictions(const struct mock_kvcache *c)
 {
     return c->evictions;
+}
+
+size_t mock_kvcache_pinned(const struct mock_kvcache *c)
+{
+    return c->pinned;
+}
+
+size_t mock_kvcache_anonymous(const struct mock_kvcache *c)
+{
+    return c->anon;
+}
+
+uint64_t mock_kvcache_overcommitted(const struct mock_kvcache *c)
+{
+    return c->overcommitted;
 }
 
 bool mock_kvcache_lru(const struct mock_kvcache *c, uint64_t *hash)

@@ -1,8 +1,15 @@
 /* The mock engine's prefix cache: chained 64-bit block hashes of prompt text (common/hash64;
  * block i's hash is seeded with block i-1's, as vLLM chains its block hashes, so a hash names a
  * whole prefix) and an LRU set of such hashes with a fixed capacity in blocks (hash map + doubly
- * linked list, O(1) per block). Pure: no loop, no I/O, no logging. Depends on libc and
- * common/hash. */
+ * linked list, O(1) per block).
+ * Used with mock_kvcache_insert alone it is a plain LRU of prompt blocks. The pin/take/give/
+ * store_pinned calls make it a vLLM-like block pool instead: the capacity is shared by cached
+ * blocks and the blocks running requests hold, which are either pinned cached blocks (reference-
+ * counted, off the LRU order so never evicted, still matched) or anonymous ones (no hash, never
+ * a hit: blocks being prefilled, a prompt's partial last block, decode blocks). Blocks are taken
+ * by evicting least recently used unpinned blocks; when all are pinned or held the pool
+ * over-commits (cached + anonymous > capacity) and counts it.
+ * Pure: no loop, no I/O, no logging. Depends on libc and common/hash. */
 #ifndef SVC_TOOLS_MOCK_KVCACHE_H
 #define SVC_TOOLS_MOCK_KVCACHE_H
 
@@ -36,12 +43,15 @@ bool mock_kvcache_contains(const struct mock_kvcache *c, uint64_t hash);
 /* Inserts or touches the `n` blocks of one prompt, from the last to the first, so that the
  * chain's head ends up most recently used and eviction takes the tails of old chains first (as
  * vLLM's free block queue does). Evicts least recently used blocks to stay within capacity; a
- * chain longer than the capacity keeps only its first `capacity` blocks. */
+ * chain longer than the capacity keeps only its first `capacity` blocks. Pinned blocks are
+ * not touched (they stay off the LRU order); a block that finds every entry pinned is skipped. */
 void mock_kvcache_insert(struct mock_kvcache *c, const uint64_t *hashes, size_t n);
 
 /* Reports the cache's changes (for KV cache events): `stored(ud, i)` for each block that
- * mock_kvcache_insert newly inserts (i = its index in the `hashes` given; called from the
- * last block to the first), `evicted(ud, hash)` for each block evicted. Either may be NULL. */
+ * mock_kvcache_insert or mock_kvcache_store_pinned newly inserts (i = its index in the `hashes`
+ * given; insert calls it from the last block to the first, store_pinned from the first to the
+ * last), `evicted(ud, hash)` for each block evicted (or dropped by a partial
+ * mock_kvcache_clear). Either may be NULL. */
 struct mock_kvcache_observer {
     void (*stored)(void *ud, size_t i);
     void (*evicted)(void *ud, uint64_t hash);
@@ -49,12 +59,45 @@ struct mock_kvcache_observer {
 };
 /* `o` is copied; NULL removes the observer. */
 void mock_kvcache_set_observer(struct mock_kvcache *c, const struct mock_kvcache_observer *o);
-/* Empties the cache (vLLM's reset_prefix_cache); nothing is reported and no eviction counted. */
-void mock_kvcache_clear(struct mock_kvcache *c);
+/* Empties the cache (vLLM's reset_prefix_cache) and returns true; nothing is reported and no
+ * eviction counted. When blocks are pinned (vLLM would refuse to reset then), drops only the
+ * unpinned blocks, reports each to `evicted` (not counted as evictions) and returns false.
+ * Anonymous blocks are not touched. */
+bool mock_kvcache_clear(struct mock_kvcache *c);
 
+/* Running requests' blocks (vLLM's block pool; the engine's hold-running mode). */
+
+/* Pins hashes[0..n), which must all be cached (e.g. the leading blocks mock_kvcache_match
+ * counted): each gains a reference, and a block with references is off the LRU order (never
+ * evicted) but still matched. */
+void mock_kvcache_pin(struct mock_kvcache *c, const uint64_t *hashes, size_t n);
+/* Drops one reference from each of hashes[0..n) (all pinned), from the last to the first: a
+ * block left with none becomes the most recently used, so the chain's head ends up most recent
+ * and its tail goes first (vLLM frees a request's blocks in reverse order). */
+void mock_kvcache_unpin(struct mock_kvcache *c, const uint64_t *hashes, size_t n);
+/* Takes `n` anonymous blocks, evicting least recently used unpinned blocks (reported and
+ * counted as evictions) while cached + anonymous blocks fill the capacity. Returns how many of
+ * the `n` found no block to evict (over-committed; also added to mock_kvcache_overcommitted). */
+size_t mock_kvcache_take(struct mock_kvcache *c, size_t n);
+/* Returns `n` anonymous blocks (at most the number held). */
+void mock_kvcache_give(struct mock_kvcache *c, size_t n);
+/* Turns anonymous blocks (one per hash; the caller holds them) into cached blocks named
+ * hashes[from..n), pinned once each, in chain order; `stored` is reported for each new entry.
+ * A hash already cached is pinned instead and its anonymous block returned. Stops at the first
+ * hash for which no entry can be made (every entry pinned, over-committed); the blocks from
+ * there stay anonymous. Returns the index it stopped at (n when all were stored). */
+size_t mock_kvcache_store_pinned(struct mock_kvcache *c, const uint64_t *hashes, size_t from,
+                                 size_t n);
+
+/* Cached blocks (with a hash), pinned or not. */
 size_t mock_kvcache_used(const struct mock_kvcache *c);
 size_t mock_kvcache_capacity(const struct mock_kvcache *c);
 uint64_t mock_kvcache_evictions(const struct mock_kvcache *c);
+/* Cached blocks with at least one pin; anonymous blocks held; blocks taken beyond the capacity
+ * so far. */
+size_t mock_kvcache_pinned(const struct mock_kvcache *c);
+size_t mock_kvcache_anonymous(const struct mock_kvcache *c);
+uint64_t mock_kvcache_overcommitted(const struct mock_kvcache *c);
 /* The least recently used block's hash (the next to be evicted); false when empty. */
 bool mock_kvcache_lru(const struct mock_kvcache *c, uint64_t *hash);
 

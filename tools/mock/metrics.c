@@ -74,6 +74,13 @@ static void engine_metrics(struct buf *out, const char *labels, const struct moc
     prom_family(out, "mock:kv_cache_evictions_total", "counter",
                 "Blocks evicted from the simulated prefix cache.");
     prom_sample(out, "mock:kv_cache_evictions_total", labels, (double)st->evictions);
+    prom_family(out, "mock:kv_cache_cached_blocks", "gauge",
+                "Blocks in the simulated prefix cache, held by running requests or not.");
+    prom_sample(out, "mock:kv_cache_cached_blocks", labels, (double)st->kv_cached);
+    prom_family(out, "mock:kv_cache_overcommitted_blocks_total", "counter",
+                "Blocks running requests took beyond the capacity (--hold-running on).");
+    prom_sample(out, "mock:kv_cache_overcommitted_blocks_total", labels,
+                (double)st->kv_overcommitted);
 }
 
 void mock_metrics_write(struct buf *out, const struct mock_metrics *m,
