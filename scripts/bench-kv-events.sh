@@ -15,7 +15,7 @@
 # what the babysitter's load.kv_capacity_tokens tells a router in a deployment.
 # Workloads, under cache pressure (each instance's cache holds a sixth to an eighth of the working
 # set, the four together less than all of it; the mocks prefill 8000 tokens/s, decode 5 ms/token,
-# batch 16, 4 bytes a token, 16-token blocks):
+# batch 16, 4 bytes a token, 16-token blocks, --hold-running on):
 #   conversations  infini-bench conversations: 48 conversations x 8 turns (2 KB messages and
 #                  replies, 256 B follow-ups), 12 req/s, 4 instances x 2400 blocks
 #   trace          a replayed Mooncake-format trace (`infini-bench gen --kind trace`): 64
@@ -28,6 +28,14 @@
 #                  infini_router_kv_events_received_total over time, lag from its
 #                  infini_router_kv_event_lag{,_mean}_seconds (the maximum is of samples taken
 #                  every 50 ms: the router exports the last batch's lag and the mean only).
+# The cache-pressure mocks run with --hold-running on: their cache is vLLM's block pool, shared
+# between cached prompt blocks and the blocks running requests hold (their prompt blocks, pinned,
+# and a decode block every 16 generated tokens), so concurrent requests evict cached prefixes
+# that no router can know of from what it sent; only KV events (BlockRemoved) tell. With the
+# plain LRU of prompt blocks (off, the mock's default), the approximate index, an LRU of the
+# prompts it sent per instance, tracks the mock's cache almost exactly. The lag step keeps off
+# (its requests hold nothing worth modelling). After each run every mock's /metrics is saved
+# (mock-N.prom: evictions, over-committed blocks) and the summary prints their totals.
 # After each cache-aware load run, quiet probes: 48 records spread over the dataset sent one at a
 # time (8 output tokens each) through the (first) router. The previous probe's events (published
 # when its prefill ends, 35 ms before its response does) have arrived before the next decision,
@@ -56,6 +64,8 @@
 #                default build/release
 #   --results    default <build-dir>/bench-kv-events/<date-time>
 #   env ROUTER_EXTRA  extra infini-router flags for every router (experiments)
+#   env MOCK_HOLD     --hold-running of the conversations and trace mocks: on (default) or off
+#                     (the plain LRU, for comparison)
 # Needs python3 (scripts/install-deps.sh). Ports are chosen by the OS (--port 0 --port-file; the
 # KV event ports are free ports the mocks then bind, retried when taken meanwhile).
 set -euo pipefail
@@ -73,7 +83,9 @@ RESULTS=""
 SUMMARY_ONLY=0
 PY=$ROOT/scripts/bench_kv_events.py
 
+MOCK_HOLD=${MOCK_HOLD:-on}
 bench_args "$@"
+case $MOCK_HOLD in on | off) ;; *) die "MOCK_HOLD must be on or off, not '$MOCK_HOLD'" ;; esac
 bench_check_list workload "$WORKLOADS" conversations trace lag
 bench_check_list set-up "$SETUPS" precise approximate round-robin precise-2r approximate-2r
 bench_init
@@ -114,15 +126,17 @@ workload() {
     local blocks
     blocks=$(python3 "$PY" workset "${KIND:-conversations}" "$DATASET" 16)
     DESC+="; working set ~$blocks blocks = $(python3 -c "print('%.1f' % ($blocks / $KV))") x"
-    DESC+=" one instance's cache"
+    DESC+=" one instance's cache; mocks --hold-running $MOCK_HOLD"
 }
 
 # ---------------------------------------------------------------- processes
 
-# start_mocks DIR N KV BATCH PREFILL DECODE: N mocks publishing KV events; appends their PIDs to
-# run_pids and writes DIR/static.json listing them with metadata.kv_events. 1 on failure.
+# start_mocks DIR N KV BATCH PREFILL DECODE HOLD: N mocks publishing KV events, --hold-running
+# HOLD; appends their PIDs to run_pids, their ports to MOCK_PORTS, and writes DIR/static.json
+# listing them with metadata.kv_events. 1 on failure.
 start_mocks() {
-    local dir=$1 n=$2 kv=$3 batch=$4 prefill=$5 decode=$6 i p try ports mocks=()
+    local dir=$1 n=$2 kv=$3 batch=$4 prefill=$5 decode=$6 hold=$7 i p try ports mocks=()
+    MOCK_PORTS=()
     for i in $(seq "$n"); do
         for try in 1 2 3; do
             read -r -a ports <<<"$(free_ports 2)"
@@ -130,7 +144,7 @@ start_mocks() {
             "$MOCK" --bind 127.0.0.1 --port 0 --port-file "$dir/mock-$i.port" --name "mock-$i" \
                 --models model-1 --kv-blocks "$kv" --max-batch "$batch" --block-size 16 \
                 --prefill-tok-per-s "$prefill" --decode-ms-per-token "$decode" \
-                --kv-events "${ports[0]}" --kv-replay-port "${ports[1]}" --log-level warn \
+                --hold-running "$hold" --kv-events "${ports[0]}" --kv-replay-port "${ports[1]}" --log-level warn \
                 --access-log off >"$dir/mock-$i.log" 2>&1 &
             p=$!
             pids+=("$p")
@@ -139,6 +153,7 @@ start_mocks() {
             [ "$try" = 3 ] && return 1 # a KV port taken meanwhile: new ports, up to 3 times
         done
         mocks+=("mock-$i:$(cat "$dir/mock-$i.port"):${ports[0]}:${ports[1]}")
+        MOCK_PORTS+=("$(cat "$dir/mock-$i.port")")
     done
     python3 "$PY" static "$dir/static.json" "${mocks[@]}"
 }
@@ -201,7 +216,7 @@ run_one() {
     round-robin) args=(--policy round-robin) ;;
     esac
     case $setup in *-2r) routers=(r1 r2) ;; esac
-    start_mocks "$run" "$NINST" "$KV" 16 8000 5 ||
+    start_mocks "$run" "$NINST" "$KV" 16 8000 5 "$MOCK_HOLD" ||
         { fail "$w" "$setup" "a mock did not start"; return 1; }
     for i in "${routers[@]}"; do
         start_router "$run" "$i" "$NINST" "${args[@]}" ||
@@ -211,7 +226,8 @@ run_one() {
     {
         printf '%s/%s: %s x infini-mock --kv-blocks %s --max-batch 16 --block-size 16 ' \
             "$w" "$setup" "$NINST" "$KV"
-        printf -- '--prefill-tok-per-s 8000 --decode-ms-per-token 5 --kv-events P '
+        printf -- '--prefill-tok-per-s 8000 --decode-ms-per-token 5 --hold-running %s ' "$MOCK_HOLD"
+        printf -- '--kv-events P '
         printf -- '--kv-replay-port P2; %s x infini-router %s\n' "${#routers[@]}" "${args[*]}"
     } >>"$RESULTS/commands.txt"
     python3 "$PY" sample "$run/stop" "$out/samples.json" 0.1 "${ports[@]}" &
@@ -261,6 +277,9 @@ run_one() {
             { fail "$w" "$setup" "no /metrics from r1"; return 1; }
         probe_results=$(saved "$out/probe.log")
     fi
+    for i in "${!MOCK_PORTS[@]}"; do
+        metrics_snap "${MOCK_PORTS[$i]}" "$out/mock-$((i + 1)).prom" || true
+    done
     stop_pids "${run_pids[@]}"
     cp "$run"/*.log "$out/" 2>/dev/null || true
     python3 "$PY" meta "$out/run.json" "$(IFS=,; echo "${routers[*]}")" \
@@ -300,7 +319,7 @@ run_lag() {
     mkdir -p "$RESULTS/datasets"
     gen_once "$LAG_DATASET" --kind multi-prefix --num-prompts 20000 --num-prefixes 20000 \
         --prefix-len 256 --suffix-len 8
-    start_mocks "$run" 1 512 256 100000000 0 || { fail lag - "the mock did not start"; return 1; }
+    start_mocks "$run" 1 512 256 100000000 0 off || { fail lag - "the mock did not start"; return 1; }
     start_router "$run" r1 1 --policy cache-aware --tokenizer none ||
         { fail lag - "the router did not start"; return 1; }
     {

@@ -107,6 +107,11 @@ def total(prom, name):
     return sum(v for (n, _), v in prom.items() if n == name)
 
 
+def total_any(prom, name):
+    """Like total, whatever the sample's other labels (model_name...)."""
+    return sum(v for (n, _), v in prom.items() if n == name or n.startswith(name + "{"))
+
+
 def cmd_quiet(*ports):
     """Waits (at most 10 s) until no router's KV event counter moved for 0.3 s."""
     last, still = None, time.monotonic()
@@ -376,6 +381,13 @@ def load_run(results, w, s, what):
                                   meta["load_lines"].get(r)).items():
             run["reasons"][k] = run["reasons"].get(k, 0) + n
     run["diag"] = diagnose(results, w, s, meta) if what is not None else None
+    mocks = [read_prom(os.path.join(d, f)) for f in sorted(os.listdir(d))
+             if re.match(r"mock-\d+\.prom$", f)]
+    run["mocks"] = {k: sum(total_any(p, name) for p in mocks) for k, name in (
+        ("evictions", "mock:kv_cache_evictions_total"),
+        ("overcommitted", "mock:kv_cache_overcommitted_blocks_total"),
+        ("queries", "vllm:prefix_cache_queries_total"),
+        ("hits", "vllm:prefix_cache_hits_total"))} if mocks else None
     if meta.get("probe_results"):
         r0 = routers[0]
         after = read_prom(os.path.join(d, "%s.probe.prom" % r0))
@@ -423,6 +435,17 @@ def print_view(runs):
         if v["gaps"] or v["replay_failures"] or v["dropped"]:
             print("  %-15s KV event gaps %d, replay failures %d, dropped batches %d" % (
                 "", v["gaps"], v["replay_failures"], v["dropped"]))
+
+
+def print_mocks(runs):
+    print("  mocks (/metrics after the load and the probes, summed over the instances):")
+    for s, run in runs.items():
+        if isinstance(run, str) or not run.get("mocks"):
+            continue
+        m = run["mocks"]
+        print("  %-15s evicted blocks %d, over-committed blocks %d, prefix cache hits %s%%" % (
+            s, m["evictions"], m["overcommitted"],
+            fmt(100 * m["hits"] / m["queries"] if m["queries"] else None)))
 
 
 def print_probes(runs):
@@ -488,6 +511,7 @@ def print_workload(w, desc, runs, verdicts):
     print("\n%s: %s" % (w, desc))
     print_results(runs)
     print_view(runs)
+    print_mocks(runs)
     print_probes(runs)
     print_diagnosis(runs)
     print_targets(runs, verdicts)
