@@ -226,9 +226,13 @@ def load(w, s):
     status, what = runs.get(w, {}).get(s, ("missing", ""))
     return json.load(open(what)) if status == "ok" else None
 
+_prefixes = {}
 def prefixes(w):
-    with open(os.path.join(results, "datasets", w + ".jsonl")) as f:
-        return [json.loads(l).get("prefix_id") for l in f if l.strip()]
+    """The prefix id of each request of workload w's dataset, in order (read once)."""
+    if w not in _prefixes:
+        with open(os.path.join(results, "datasets", w + ".jsonl")) as f:
+            _prefixes[w] = [json.loads(l).get("prefix_id") for l in f if l.strip()]
+    return _prefixes[w]
 
 # Requests the hot-prefix workload sends in its first 5 s (60/s): the fleet's cold start, while
 # the hot prefix has fewer copies than it needs and no prefill rate is measured yet.

@@ -345,7 +345,7 @@ static void kv_insert(struct mock_engine *e, struct mock_job *j)
                         j->tokens + i * bs, bs);
     }
     e->nkv_new = 0;
-    e->kvobs.flush(e->kvobs.ud);
+    kv_flush(e);
 }
 
 static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
@@ -694,7 +694,7 @@ void mock_engine_reset_cache(struct mock_engine *e)
     }
     if (e->kvobs.cleared != NULL) {
         e->kvobs.cleared(e->kvobs.ud);
-        e->kvobs.flush(e->kvobs.ud);
+        kv_flush(e);
     }
 }
 
@@ -702,16 +702,16 @@ void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats
 {
     const struct mock_slotcache *sc = e->slots;
 
-    size_t used = mock_kvcache_used(e->cache);
-
-    if (is_holding(e)) /* vLLM's usage: cached blocks no request holds count as free */
-        used = mock_kvcache_pinned(e->cache) + mock_kvcache_anonymous(e->cache);
+    size_t cached = mock_kvcache_used(e->cache);
+    /* vLLM's usage when requests hold blocks: cached blocks no request holds count as free. */
+    size_t used =
+        is_holding(e) ? mock_kvcache_pinned(e->cache) + mock_kvcache_anonymous(e->cache) : cached;
     *out = (struct mock_engine_stats){
         .running = e->running,
         .waiting = e->waiting.len,
         .active = e->active,
         .kv_used = sc != NULL ? mock_slotcache_used(sc) : used,
-        .kv_cached = sc != NULL ? mock_slotcache_used(sc) : mock_kvcache_used(e->cache),
+        .kv_cached = sc != NULL ? mock_slotcache_used(sc) : cached,
         .kv_overcommitted = mock_kvcache_overcommitted(e->cache),
         .kv_capacity = sc != NULL ? mock_slotcache_capacity(sc) : mock_kvcache_capacity(e->cache),
         .queries_tokens = e->queries,

@@ -155,9 +155,9 @@ static void list_push_mru(struct mock_kvcache *c, uint32_t n)
         c->lru = n;
 }
 
-/* Drops the least recently used unpinned block (reporting it when `report`); false when
- * every cached block is pinned (or none is cached). */
-static bool drop_lru(struct mock_kvcache *c, bool report)
+/* Drops the least recently used unpinned block and reports it; false when every cached block
+ * is pinned (or none is cached). */
+static bool drop_lru(struct mock_kvcache *c)
 {
     uint32_t victim = c->lru;
 
@@ -168,14 +168,14 @@ static bool drop_lru(struct mock_kvcache *c, bool report)
     c->nodes[victim].next = c->free_head;
     c->free_head = victim;
     c->used--;
-    if (report && c->obs.evicted != NULL)
+    if (c->obs.evicted != NULL)
         c->obs.evicted(c->obs.ud, c->nodes[victim].hash);
     return true;
 }
 
 static bool evict_lru(struct mock_kvcache *c)
 {
-    if (!drop_lru(c, true))
+    if (!drop_lru(c))
         return false;
     c->evictions++;
     return true;
@@ -336,7 +336,7 @@ size_t mock_kvcache_store_pinned(struct mock_kvcache *c, const uint64_t *hashes,
 bool mock_kvcache_clear(struct mock_kvcache *c)
 {
     if (c->pinned > 0) {
-        while (drop_lru(c, true)) {
+        while (drop_lru(c)) {
         }
         return false;
     }
