@@ -1,7 +1,8 @@
 /* Unit tests for infini-mock's hold-running mode (vLLM's block pool): the prefix cache's pins,
  * anonymous blocks, store of pinned blocks, eviction order, over-commit and partial clear
- * (tools/mock/kvcache), and the engine holding a running job's prompt and decode blocks, with
- * the KV events it reports (tools/mock/engine). The plain LRU is in test_mock_engine.c. */
+ * (tools/mock/kvcache), and the engine holding a running job's prompt and decode blocks and
+ * caching the blocks its output filled, with the KV events it reports (tools/mock/engine). The
+ * plain LRU is in test_mock_engine.c. */
 #include "kvcache.h"
 
 #include <stdint.h>
@@ -387,7 +388,64 @@ TEST(engine_decode_takes_a_block_every_block_size_tokens)
     ASSERT_TRUE(progress >= 3);
     ASSERT_TRUE(hf.log[hf.n - 1].kind == 'D');
     ASSERT_EQ(hf.log[hf.n - 1].kv_used, 0); /* all released at the end */
-    ASSERT_EQ(stats().kv_cached, 2);        /* decode blocks are never cached */
+    /* 32 + 40 tokens: the two blocks the output filled are cached too (the third is partial). */
+    ASSERT_EQ(stats().kv_cached, 4);
+    free(text);
+    hold_teardown();
+}
+
+TEST(engine_caches_the_blocks_its_output_filled)
+{
+    uint64_t h[3], o[2];
+    char *text = prompt(3, 11, h);
+    char *longer = malloc(6 * BLOCK_CHARS + 1);
+
+    hold_setup(7, 1e12, 0);
+    /* 48 + 40 tokens: blocks 3 and 4 filled by the output (taken at the end, as decode costs
+     * no time here), stored after the prompt's three and chained to its last block. */
+    ASSERT_EQ(hsubmit(0, text, 40, false), 1);
+    int stored = 0;
+    for (int i = 0; i < hf.n; i++) {
+        const struct entry *x = &hf.log[i];
+        if (x->kind != 'S')
+            continue;
+        if (stored < 3) {
+            ASSERT_TRUE(x->hash == h[stored]);
+        } else {
+            ASSERT_TRUE(x->has_parent && x->parent == (stored == 3 ? h[2] : o[0]));
+            o[stored - 3] = x->hash;
+        }
+        stored++;
+    }
+    ASSERT_EQ(stored, 5);
+    ASSERT_EQ(stats().kv_cached, 5);
+    ASSERT_EQ(stats().kv_used, 0);
+    /* The same prompt on the same engine generates the same blocks: all cached already. */
+    int mark = hf.n;
+    ASSERT_EQ(hsubmit(1, text, 40, false), 1);
+    ASSERT_EQ(hf.jobs[1].cached_tokens, 48);
+    for (int i = mark; i < hf.n; i++)
+        ASSERT_TRUE(hf.log[i].kind != 'S');
+    ASSERT_EQ(stats().kv_cached, 5);
+    /* A prompt continuing with other text matches the prompt's blocks only; its three new
+     * blocks need one eviction, and the sequence was released from its tail, so the output's
+     * last block is the least recently used. */
+    memcpy(longer, text, 3 * BLOCK_CHARS);
+    memset(longer + 3 * BLOCK_CHARS, 'q', 3 * BLOCK_CHARS);
+    longer[6 * BLOCK_CHARS] = '\0';
+    mark = hf.n;
+    ASSERT_EQ(hsubmit(2, longer, 1, false), 1);
+    ASSERT_EQ(hf.jobs[2].cached_tokens, 48);
+    ASSERT_EQ(stats().evictions, 1);
+    int removed = 0;
+    for (int i = mark; i < hf.n; i++) {
+        if (hf.log[i].kind == 'R') {
+            ASSERT_TRUE(hf.log[i].hash == o[1]);
+            removed++;
+        }
+    }
+    ASSERT_EQ(removed, 1);
+    free(longer);
     free(text);
     hold_teardown();
 }
@@ -512,6 +570,7 @@ HARNESS_MAIN(CASE(pinned_blocks_are_never_evicted_but_still_match),
              CASE(clear_keeps_pinned_blocks_and_reports_the_others),
              CASE(engine_running_prompt_is_pinned_and_eviction_takes_finished_ones),
              CASE(engine_decode_takes_a_block_every_block_size_tokens),
+             CASE(engine_caches_the_blocks_its_output_filled),
              CASE(engine_decode_blocks_evict_on_time_without_progress_reports),
              CASE(engine_overcommits_when_everything_is_held),
              CASE(engine_cancel_releases_held_blocks),

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "kvcache.h"
 #include "prompt.h"
 #include "slotcache.h"
@@ -252,6 +253,7 @@ static void release_slot(struct mock_engine *e, struct mock_job *j)
 }
 
 static void schedule(struct mock_engine *e, double t);
+static void cache_output(struct mock_engine *e, struct mock_job *j);
 
 /* The job has produced its last token (or failed): it leaves the engine at time `t`. */
 static void complete(struct mock_engine *e, struct mock_job *j, double t)
@@ -259,6 +261,8 @@ static void complete(struct mock_engine *e, struct mock_job *j, double t)
     bool was_running = j->state >= MOCK_JOB_PREFILL_WAIT && j->state <= MOCK_JOB_DECODE;
 
     heap_remove(e, j);
+    if (j->state == MOCK_JOB_DECODE && is_holding(e))
+        cache_output(e, j);
     hold_release(e, j);
     release_hashes(j);
     release_slot(e, j);
@@ -320,9 +324,25 @@ static void on_cache_evicted(void *ud, uint64_t hash)
     e->kvobs.removed(e->kvobs.ud, hash);
 }
 
-static void kv_insert(struct mock_engine *e, struct mock_job *j)
+/* Reports the blocks the cache just stored for `j` (their indexes in e->kv_new) in chain order,
+ * parents first: insert stores from the last block to the first (`reverse`), store_pinned from
+ * the first to the last. Block i's token ids are tokens + (i - first) * block_size. */
+static void report_stored(struct mock_engine *e, const struct mock_job *j, const uint32_t *tokens,
+                          size_t first, bool reverse)
 {
     size_t bs = (size_t)e->p.block_size;
+
+    for (size_t k = 0; k < e->nkv_new; k++) {
+        size_t i = e->kv_new[reverse ? e->nkv_new - 1 - k : k];
+        e->kvobs.stored(e->kvobs.ud, i > 0 ? &j->hashes[i - 1] : NULL, j->hashes[i],
+                        tokens + (i - first) * bs, bs);
+    }
+    e->nkv_new = 0;
+    kv_flush(e);
+}
+
+static void kv_insert(struct mock_engine *e, struct mock_job *j)
+{
     bool holding = is_holding(e);
 
     if (holding) {
@@ -337,15 +357,54 @@ static void kv_insert(struct mock_engine *e, struct mock_job *j)
         e->nkv_new = 0; /* a job from before the observer: nothing to report */
         return;
     }
-    /* Report parents first: insert goes from the last block to the first, store_pinned from
-     * the first to the last. */
-    for (size_t k = 0; k < e->nkv_new; k++) {
-        size_t i = e->kv_new[holding ? k : e->nkv_new - 1 - k];
-        e->kvobs.stored(e->kvobs.ud, i > 0 ? &j->hashes[i - 1] : NULL, j->hashes[i],
-                        j->tokens + i * bs, bs);
+    report_stored(e, j, j->tokens, 0, !holding);
+}
+
+/* The end of a request holding blocks: the blocks its sequence filled beyond the prompt's full
+ * ones (the prompt's partial last block and the generated tokens) become cached blocks, still
+ * pinned until hold_release, as vLLM caches every full block of a sequence. Skipped when the
+ * prompt's own blocks were not all stored (over-committed): the chain would have a hole. */
+static void cache_output(struct mock_engine *e, struct mock_job *j)
+{
+    size_t bs = (size_t)e->p.block_size, from = j->nhashes;
+    size_t full = ((size_t)j->prompt_tokens + (size_t)j->emitted) / bs;
+
+    if (full <= from || j->npinned != from)
+        return;
+    if (full - from > j->nheld) {
+        /* Decode took no time (or no step ran): the blocks it would have taken. */
+        mock_kvcache_take(e->cache, full - from - j->nheld);
+        j->nheld = full - from;
     }
-    e->nkv_new = 0;
-    kv_flush(e);
+    if (full > 4) {
+        uint64_t *h = xmalloc(full * sizeof(*h));
+        memcpy(h, j->hashes, from * sizeof(*h));
+        if (j->hashes != j->inline_hashes)
+            free(j->hashes);
+        j->hashes = h;
+    }
+    /* The mock's output is a function of the prompt: its block k is named by the chain so far,
+     * the prompt's partial tail and k. */
+    uint64_t prev = from > 0 ? j->hashes[from - 1] : j->seed;
+    for (size_t i = from; i < full; i++) {
+        prev = hash64_u64(j->tail_hash ^ ((uint64_t)(i - from + 1) * 0x9e3779b97f4a7c15ull), prev);
+        j->hashes[i] = prev;
+    }
+    j->nhashes = full;
+    size_t upto = mock_kvcache_store_pinned(e->cache, j->hashes, from, full);
+    j->nheld -= upto - from;
+    j->npinned = upto;
+    if (e->kvobs.stored == NULL || e->nkv_new == 0) {
+        e->nkv_new = 0;
+        return;
+    }
+    /* Synthetic ids (31 bits, as the mock's tokenizer's) that no prompt's tokens chain to. */
+    uint32_t *ids = xmalloc((full - from) * bs * sizeof(*ids));
+    for (size_t i = from; i < full; i++)
+        for (size_t t = 0; t < bs; t++)
+            ids[(i - from) * bs + t] = (uint32_t)(hash64_u64(t, j->hashes[i]) >> 33);
+    report_stored(e, j, ids, from, false);
+    free(ids);
 }
 
 static void finish_prefill(struct mock_engine *e, struct mock_job *j, double t)
@@ -594,6 +653,9 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
     j->submit_ms = mock_engine_now_ms();
     j->hashes = n <= 4 ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
     j->nhashes = mock_kvcache_block_hashes(text, len, e->block_chars, j->seed, j->hashes, n);
+    if (is_holding(e))
+        j->tail_hash = hash64(text + n * e->block_chars, len - n * e->block_chars,
+                              n > 0 ? j->hashes[n - 1] : j->seed);
     if (e->kvobs.stored != NULL && e->slots == NULL && n > 0) {
         size_t ntok = n * (size_t)e->p.block_size;
         j->tokens = xmalloc(ntok * sizeof(*j->tokens));

@@ -17,7 +17,12 @@
  * time its sequence (prompt + tokens emitted) outgrows the blocks held. Taking blocks evicts
  * least recently used unpinned ones; when every block is pinned or held the job over-commits
  * (never waits: admission stays max_batch and the prefill unit) and the excess is counted. At
- * the end the prompt blocks go back to the LRU order, head most recent (tools/mock/kvcache).
+ * the end, as vLLM caches every full block of a sequence, generated tokens included, the blocks
+ * the sequence filled beyond its prompt become cached blocks too (their hashes continue the
+ * prompt's chain from its partial last block and the output's position, so the same prompt on
+ * the same engine makes the same blocks; the synthetic token ids match no prompt); then all its
+ * blocks go back to the LRU order, the prompt's head most recent and the output's tail least
+ * (tools/mock/kvcache).
  * With cache_type MOCK_CACHE_STATIC, steps 2 and 3 use the job's batch slot instead of the
  * shared LRU cache: the lookup takes the free slot holding the longest prefix of the prompt
  * (tools/mock/slotcache), and the end of prefill makes the prompt that slot's resident sequence.
@@ -100,7 +105,9 @@ struct mock_job {
     struct mock_job *prev, *next; /* wait or prefill FIFO */
     struct mock_job *nprev, *nnext;
     bool notify_pending;
-    uint64_t *hashes; /* kept until the end when holding blocks (unpinned by hash) */
+    uint64_t *hashes;   /* kept until the end when holding blocks (unpinned by hash); the
+                           output's full blocks are appended at the end */
+    uint64_t tail_hash; /* hold_running: the prompt's partial last block, chained */
     size_t nhashes;
     size_t npinned, nheld; /* hold_running: hashes[0..npinned) pinned; anonymous blocks */
     uint64_t inline_hashes[4];
@@ -154,7 +161,8 @@ void mock_engine_get_stats(const struct mock_engine *e, struct mock_engine_stats
  * chain order (`parent` = the previous block's hash, NULL for the first block of a prompt;
  * `tokens` = its block_size token ids, borrowed for the call), then `flush` once. With
  * hold_running, evictions happen when blocks are taken instead (prefill start, decode): each
- * time `removed` for each, then `flush`; the end of prefill then only stores.
+ * time `removed` for each, then `flush`; the end of prefill then only stores, and so does the
+ * end of a request that filled blocks with generated tokens (`tokens` are synthetic ids).
  * mock_engine_reset_cache reports `cleared` then `flush`, or, when running jobs hold cached
  * blocks (which stay), `removed` for each block dropped then `flush`. The static cache reports
  * nothing. */
