@@ -1,6 +1,6 @@
 /* Per-request cache-aware bookkeeping and learning. Depends on router/prefix_hash,
  * router/prefix_index, router/session, router/usage_scan, router/services, router/config,
- * common/hash. */
+ * router/kv_events, router/kv_index, common/hash. */
 #include "feedback.h"
 
 #include <math.h>
@@ -13,6 +13,8 @@
 #include "config.h"
 #include "demand.h"
 #include "hash.h"
+#include "kv_events.h"
+#include "kv_index.h"
 #include "http_request.h"
 #include "model_extract.h"
 #include "prefix_hash.h"
@@ -141,6 +143,8 @@ void rt_feedback_sent(struct rt_feedback *fb, struct rt_router *rt, struct rt_in
     rt_prefix_index_insert(rt->prefix, inst->prefix_member, fb->car.blocks, fb->car.nblocks);
     fb->depth = pick->depth;
     fb->exact = pick->exact;
+    fb->kv_clock =
+        pick->exact ? rt_kv_index_clock(rt_kv_events_find(rt->kv_events, inst->name)) : 0;
     fb->predicted_tokens = pick->held_tokens;
     fb->pending_tokens = pick->uncached_tokens;
     fb->pending_before = inst->pending_prefill;
@@ -210,6 +214,28 @@ static void learn_bytes_per_token(struct rt_feedback *fb, struct rt_router *rt, 
     v->bpt_samples++;
 }
 
+/* A false hit of a decision made on KV events (`cached` tokens were really there): stale when
+ * the first block the engine lacked has been in the index without a break since the decision,
+ * so no event ever reported its eviction. Otherwise the eviction happened after the decision
+ * (the request queued behind other prefills) or its event was still on the way, and the index
+ * saw the block go (and maybe come back with this very prefill). */
+static bool stale(const struct rt_feedback *fb, struct rt_router *rt, uint64_t cached)
+{
+    const struct rt_kv_inst *k = rt_kv_events_find(rt->kv_events, fb->inst->name);
+    unsigned bs = rt_kv_index_block_size(k);
+
+    if (bs == 0 || fb->tokens == NULL)
+        return false;
+    size_t d = (size_t)cached / bs;
+    if (d >= fb->ntokens / bs)
+        return false;
+    uint64_t *chain = xmalloc((d + 1) * sizeof(*chain));
+    rt_kv_chain(fb->tokens, (d + 1) * bs, bs, rt_kv_chain_seed(NULL, 0), chain, d + 1);
+    bool held = rt_kv_index_held_since(k, chain[d], fb->kv_clock);
+    free(chain);
+    return held;
+}
+
 /* Predicted vs actual cached tokens; a false hit cuts the chain where the engine's ended. */
 static void check_prediction(struct rt_feedback *fb, struct rt_router *rt)
 {
@@ -228,8 +254,11 @@ static void check_prediction(struct rt_feedback *fb, struct rt_router *rt)
      * from its KV events): the instance did not hold what we believed (evicted by traffic we
      * did not see, reset, restarted). */
     double block = fb->exact ? PRECISE_BLOCK_TOKENS : bc / bpt;
-    if ((double)u->cached_tokens + block < predicted)
+    if ((double)u->cached_tokens + block < predicted) {
         inst->false_hits++;
+        if (fb->exact && stale(fb, rt, u->cached_tokens))
+            inst->stale_false_hits++;
+    }
     size_t held = (size_t)((double)u->cached_tokens * bpt / bc);
     if (!fb->exact && held + 1 < fb->depth) {
         rt_prefix_index_truncate(rt->prefix, inst->prefix_member, fb->car.blocks, held,

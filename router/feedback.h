@@ -49,6 +49,7 @@ struct rt_feedback {
     double rate_at_send;           /* the prefill rate the estimate used */
     uint32_t depth;                /* blocks the approximate index said inst held (0 when exact) */
     bool exact;                    /* placed on inst's KV events (precise mode) */
+    uint32_t kv_clock;             /* exact: inst's KV event clock at the decision */
     double predicted_tokens;       /* prompt tokens we believed inst held */
     /* Precise mode: the prompt's token ids from the engine (owned), NULL when not asked. */
     uint32_t *tokens;

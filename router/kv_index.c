@@ -28,6 +28,7 @@ struct entry {
 struct rslot {
     uint64_t rhash;
     uint32_t count; /* entries carrying rhash; 0 = empty slot */
+    uint32_t since; /* the instance's clock when count last went from 0 to 1 */
 };
 
 /* Bytes per slab slot: the entry plus its share of both tables. */
@@ -41,8 +42,9 @@ struct rt_kv_inst {
     uint32_t free_head;
     uint32_t *eidx; /* 2*cap slots: slab index + 1, 0 = empty */
     struct rslot *rs;
-    int shift; /* 64 - log2(2*cap) */
-    size_t nr; /* distinct router hashes */
+    int shift;      /* 64 - log2(2*cap) */
+    size_t nr;      /* distinct router hashes */
+    uint32_t clock; /* events applied (wraps) */
     struct rt_kv_inst_stats st;
     struct rt_kv_inst *prev, *next;
 };
@@ -95,13 +97,20 @@ static size_t efind(const struct rt_kv_inst *k, uint64_t ekey)
     return i;
 }
 
+/* Slot of `rhash` in a router-hash table `rs` hashed with `shift` and `mask`, or the empty slot
+ * where it would go. */
+static size_t rs_find(const struct rslot *rs, int shift, size_t mask, uint64_t rhash)
+{
+    size_t i = (size_t)((rhash * GOLDEN) >> shift);
+
+    while (rs[i].count != 0 && rs[i].rhash != rhash)
+        i = (i + 1) & mask;
+    return i;
+}
+
 static size_t rfind(const struct rt_kv_inst *k, uint64_t rhash)
 {
-    size_t i = home(k, rhash);
-
-    while (k->rs[i].count != 0 && k->rs[i].rhash != rhash)
-        i = (i + 1) & tmask(k);
-    return i;
+    return rs_find(k->rs, k->shift, tmask(k), rhash);
 }
 
 /* Whether an entry whose home is `h` may move from slot j back to the hole at i. */
@@ -130,6 +139,7 @@ static void rs_add(struct rt_kv_inst *k, uint64_t rhash)
 
     if (k->rs[i].count == 0) {
         k->rs[i].rhash = rhash;
+        k->rs[i].since = k->clock;
         k->nr++;
     }
     k->rs[i].count++;
@@ -194,10 +204,12 @@ static uint32_t rebuild(struct rt_kv_index *idx, struct rt_kv_inst *k, uint32_t 
                         uint32_t max_depth)
 {
     struct entry *old = k->e;
+    struct rslot *oldrs = k->rs;
     uint32_t oldhi = k->hi, oldcap = k->cap, dropped = 0;
+    int oldshift = k->shift;
+    size_t oldmask = tmask(k);
 
     free(k->eidx);
-    free(k->rs);
     alloc_arrays(k, cap);
     for (uint32_t i = 0; i < oldhi; i++) {
         if (old[i].depth == FREE_DEPTH)
@@ -208,6 +220,12 @@ static uint32_t rebuild(struct rt_kv_index *idx, struct rt_kv_inst *k, uint32_t 
         }
         insert_entry(k, old[i].ekey, old[i].rhash, old[i].refs, old[i].depth);
     }
+    /* A block held before the rebuild is still held since then. */
+    for (size_t i = 0; i <= tmask(k); i++) {
+        if (k->rs[i].count != 0)
+            k->rs[i].since = oldrs[rs_find(oldrs, oldshift, oldmask, k->rs[i].rhash)].since;
+    }
+    free(oldrs);
     free(old);
     idx->bytes = idx->bytes - (size_t)oldcap * SLOT_BYTES + (size_t)cap * SLOT_BYTES;
     return dropped;
@@ -417,6 +435,7 @@ static void apply_removed(struct rt_kv_inst *k, const struct rt_kv_event *ev)
 
 void rt_kv_index_apply(struct rt_kv_index *idx, struct rt_kv_inst *k, const struct rt_kv_event *ev)
 {
+    k->clock++;
     switch (ev->type) {
     case RT_KV_BLOCK_STORED:
         apply_stored(idx, k, ev);
@@ -441,6 +460,19 @@ size_t rt_kv_index_match(const struct rt_kv_inst *k, const uint64_t *chain, size
     while (i < n && k->rs[rfind(k, chain[i])].count != 0)
         i++;
     return i;
+}
+
+uint32_t rt_kv_index_clock(const struct rt_kv_inst *k)
+{
+    return k != NULL ? k->clock : 0;
+}
+
+bool rt_kv_index_held_since(const struct rt_kv_inst *k, uint64_t rhash, uint32_t clock)
+{
+    if (k == NULL)
+        return false;
+    const struct rslot *r = &k->rs[rfind(k, rhash)];
+    return r->count != 0 && (int32_t)(r->since - clock) <= 0;
 }
 
 unsigned rt_kv_index_block_size(const struct rt_kv_inst *k)

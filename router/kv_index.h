@@ -67,6 +67,12 @@ void rt_kv_index_clear(struct rt_kv_index *idx, struct rt_kv_inst *k);
 /* How many leading entries of `chain` (n router hashes from rt_kv_chain with this instance's
  * block size) the instance holds. O(n), no allocation. NULL `k` holds nothing. */
 size_t rt_kv_index_match(const struct rt_kv_inst *k, const uint64_t *chain, size_t n);
+/* The instance's event clock: events applied so far (wraps around). */
+uint32_t rt_kv_index_clock(const struct rt_kv_inst *k);
+/* Whether the instance holds the block with router hash `rhash` and has held it without a
+ * break since its clock read `clock` (or earlier, within 2^31 events): a block removed and
+ * stored again since then is not. NULL `k` holds nothing. */
+bool rt_kv_index_held_since(const struct rt_kv_inst *k, uint64_t rhash, uint32_t clock);
 /* Tokens per block (0 while unknown). */
 unsigned rt_kv_index_block_size(const struct rt_kv_inst *k);
 

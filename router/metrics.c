@@ -344,6 +344,10 @@ static double get_false_hits(const struct rt_instance *i)
 {
     return (double)i->false_hits;
 }
+static double get_stale_false_hits(const struct rt_instance *i)
+{
+    return (double)i->stale_false_hits;
+}
 
 /* Cache-aware routing: what the index holds and how well it predicts. */
 static void write_cache_aware(const struct rt_router *rt, struct buf *out)
@@ -367,6 +371,10 @@ static void write_cache_aware(const struct rt_router *rt, struct buf *out)
     per_instance(out, all, n, "infini_router_prefix_false_hits_total", "counter",
                  "Responses whose cached tokens fell short of the prediction by over a block.",
                  get_false_hits);
+    per_instance(out, all, n, "infini_router_kv_stale_false_hits_total", "counter",
+                 "False hits of KV-event decisions whose index still held the missing blocks "
+                 "when the response ended: an eviction no event reported.",
+                 get_stale_false_hits);
     if (rt->prefix == NULL)
         return;
     rt_prefix_index_stats(rt->prefix, &st);

@@ -98,6 +98,7 @@ struct rt_instance {
     uint64_t predicted_cached;  /* tokens the index promised, for requests with usage back */
     uint64_t actual_cached;     /* tokens the engine reported cached for the same requests */
     uint64_t false_hits;        /* responses that showed the index held less than it claimed */
+    uint64_t stale_false_hits;  /* precise ones whose index still claimed it at the response */
     struct prom_histogram ttft; /* seconds, request start to first response body byte */
 
     /* counters */

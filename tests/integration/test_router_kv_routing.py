@@ -2,8 +2,8 @@
 infini-mock instances publish KV events, the router subscribes and, with --tokenizer engine,
 asks an instance's /tokenize for the prompt's tokens and matches them against each instance's
 events. A prompt goes to the instance whose engine holds it (even when this router never saw
-it), evicted blocks stop attracting traffic as soon as the event arrives, a restarted engine
-counts as empty, two router replicas fed the same events choose alike, and with
+it), evicted blocks stop attracting traffic as soon as the event arrives, an eviction after
+the decision is a false hit but not a stale one, a restarted engine counts as empty, two router replicas fed the same events choose alike, and with
 --tokenizer none the events still age the approximate index."""
 import json
 import os
@@ -106,6 +106,48 @@ class KvRouting(svclib.ProcTestCase):
         t.join(30)
         self.assertEqual(inst, first["got"][0])
         self.assertRegex(route, r"^cache-aware prefix \d+/\d+ est=\d+ms exact$")
+
+    def test_an_eviction_after_the_decision_is_a_false_hit_but_not_a_stale_one(self):
+        # One engine, one request at a time, running requests holding their blocks (vLLM's
+        # pool). The router routes a follow-up of a cached prompt while another client's
+        # prompt waits ahead of it in the engine's queue; that prefill then evicts most of the
+        # cached prompt. The events described the cache exactly at the decision, so this false
+        # hit is counted, but not as a stale one (the index agrees with the engine by the end).
+        static = self.start_mocks(1, kv_blocks=120, max_batch=1, hold_running="on")
+        router = self.start_router(static)
+        mock = self.mocks[0]
+        a = routerlib.filler(11, 4096)  # 64 blocks
+        self.routed(router, a)
+        svclib.wait_until(lambda: self.blocks(router, mock) >= 60, timeout=15,
+                          what="the router sees the prompt's blocks")
+        errors = []
+
+        def direct(content, max_tokens):
+            r = routerlib.chat(mock.port, model="m", content=content, max_tokens=max_tokens,
+                               timeout=30)
+            if r.status != 200:
+                errors.append(r.text)
+
+        # Decodes for ~0.6 s holding the only batch slot (and ~40 blocks).
+        busy = threading.Thread(target=direct, args=(routerlib.filler(12, 200), 600))
+        busy.start()
+        time.sleep(0.15)
+        # Waits for the slot; its 64 new blocks will evict the older prompt's tail.
+        other = threading.Thread(target=direct, args=(routerlib.filler(13, 4096), 1))
+        other.start()
+        time.sleep(0.15)
+        inst, route = self.routed(router, a + " and a follow-up")
+        busy.join(30)
+        other.join(30)
+        self.assertEqual(errors, [])
+        self.assertRegex(route, r"^cache-aware prefix \d+/\d+ est=\d+ms exact$")
+        labels = {"instance": mock.name}
+        svclib.wait_until(lambda: (routerlib.metric(router.port,
+                                                    "infini_router_prefix_false_hits_total",
+                                                    labels) or 0) >= 1,
+                          timeout=10, what="the false hit is counted")
+        self.assertEqual(routerlib.metric(router.port, "infini_router_kv_stale_false_hits_total",
+                                          labels), 0)
 
     def test_restarted_engine_is_empty(self):
         static = self.start_mocks(2)

@@ -279,7 +279,39 @@ TEST(many_blocks_grow_and_shrink)
     rt_kv_index_free(idx);
 }
 
+TEST(held_since_tells_a_block_that_went_and_came_back)
+{
+    struct rt_kv_index *idx = rt_kv_index_new(1u << 20);
+    struct rt_kv_inst *k = rt_kv_index_inst_new(idx, BS);
+    uint64_t chain[64], h[64];
+
+    fill_tokens(500);
+    ASSERT_EQ(rt_kv_chain(toks, 40 * BS, BS, 0, chain, 64), 40);
+    apply_stored(idx, k, 0, 4);
+    uint32_t decided = rt_kv_index_clock(k);
+    ASSERT_TRUE(rt_kv_index_held_since(k, chain[3], decided));
+    ASSERT_FALSE(rt_kv_index_held_since(k, chain[4], decided));
+    /* Block 3 is evicted and stored again after the decision: not held since then. */
+    struct rt_kv_event r = removed(h, 3, 1);
+    rt_kv_index_apply(idx, k, &r);
+    ASSERT_FALSE(rt_kv_index_held_since(k, chain[3], decided));
+    apply_stored(idx, k, 3, 1);
+    ASSERT_EQ(query(k, 4), 4);
+    ASSERT_FALSE(rt_kv_index_held_since(k, chain[3], decided));
+    ASSERT_TRUE(rt_kv_index_held_since(k, chain[3], rt_kv_index_clock(k)));
+    ASSERT_TRUE(rt_kv_index_held_since(k, chain[2], decided));
+    /* Growing the tables keeps when each block came. */
+    apply_stored(idx, k, 4, 36);
+    ASSERT_EQ(query(k, 40), 40);
+    ASSERT_TRUE(rt_kv_index_held_since(k, chain[2], decided));
+    ASSERT_FALSE(rt_kv_index_held_since(k, chain[3], decided));
+    ASSERT_FALSE(rt_kv_index_held_since(k, chain[20], decided));
+    ASSERT_FALSE(rt_kv_index_held_since(NULL, chain[2], decided));
+    rt_kv_index_free(idx);
+}
+
 HARNESS_MAIN(CASE(chain_rebuilt_from_parents), CASE(removal_and_clear),
              CASE(references_across_media_and_groups), CASE(block_size_adopted_or_refused),
              CASE(lora_and_extra_keys_never_match_plain_queries),
-             CASE(memory_cap_evicts_tails_first), CASE(many_blocks_grow_and_shrink))
+             CASE(memory_cap_evicts_tails_first), CASE(many_blocks_grow_and_shrink),
+             CASE(held_since_tells_a_block_that_went_and_came_back))
