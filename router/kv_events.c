@@ -53,7 +53,7 @@ struct sub {
     uv_poll_t poll;
     void *mon; /* PAIR receiving the SUB's connect/disconnect events; NULL without one */
     uv_poll_t mon_poll;
-    bool mon_inited, connected_once, disconnected;
+    bool mon_inited, disconnected;
     uv_timer_t kick;
     bool poll_inited;
     int pending_closes;
@@ -393,7 +393,9 @@ static void check_monitor(struct sub *s)
         if (event == ZMQ_EVENT_DISCONNECTED) {
             s->disconnected = true;
         } else if (event == ZMQ_EVENT_CONNECTED) {
-            if (s->connected_once && s->disconnected) {
+            /* Only a connection that was up can be DISCONNECTED, so this CONNECTED is a
+             * reconnection, even if the first CONNECTED came before the monitor did. */
+            if (s->disconnected) {
                 if (s->replay != NULL)
                     replay_close(s->replay);
                 drop_held(s);
@@ -403,7 +405,6 @@ static void check_monitor(struct sub *s)
                  * the next live message, which may be long in coming. */
                 (void)start_replay(s, 0, true);
             }
-            s->connected_once = true;
             s->disconnected = false;
         }
     }
@@ -534,6 +535,8 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
         return s;
     }
     rt_zmq_uv_set_opts(s->sock, MAX_MSG_BYTES, SUB_RCVHWM);
+    /* Before connecting, so that the monitor sees the connection's whole life. */
+    start_monitor(ev, s);
     if (zmq_setsockopt(s->sock, ZMQ_SUBSCRIBE, topic, strlen(topic)) < 0 ||
         zmq_connect(s->sock, endpoint) < 0) {
         log_warn("kv_events", "instance=%s endpoint=%s cannot subscribe: %s", name, endpoint,
@@ -545,7 +548,6 @@ static struct sub *sub_open(struct rt_kv_events *ev, const char *name, char *end
     rc = rt_zmq_uv_watch(ev->loop, s->sock, &s->poll, on_sub_poll, s);
     SVC_ASSERT(rc == 0); /* a ZMQ_FD is a valid descriptor */
     s->poll_inited = true;
-    start_monitor(ev, s);
     log_info("kv_events", "instance=%s endpoint=%s topic=%s subscribed", name, endpoint, topic);
     kick(s);
     return s;
