@@ -58,12 +58,15 @@
 # targets with PASS/FAIL.
 # Exits non-zero only on errors (a build, start-up or run failure), never on a missed target.
 #
-# Usage: scripts/bench-kv-events.sh [--workloads LIST] [--setups LIST] [--quick]
+# Usage: scripts/bench-kv-events.sh [--workloads LIST] [--setups LIST] [--rounds N] [--quick]
 #            [--build-dir DIR] [--no-build] [--results DIR]
 #        scripts/bench-kv-events.sh --summary-only --results DIR   (tables of an earlier run)
 #   --workloads  comma-separated, default conversations,trace,lag
 #   --setups     comma-separated, default precise,approximate,round-robin,precise-2r,approximate-2r
-#   --quick      about 5 minutes in all instead of 9 (smaller datasets, caches and lag phases)
+#   --rounds     run precise and approximate N times each (default 1; rounds after the first are
+#                the set-ups precise.rK and approximate.rK): one run's TTFT ratio moves by 10-20%
+#                between runs on a shared machine, so the target is judged on the median ratio
+#   --quick      smaller datasets, caches and lag phases (a shorter run; a full one takes ~13 minutes)
 #   --build-dir  where the binaries are (built there in Release unless --no-build);
 #                default build/release
 #   --results    default <build-dir>/bench-kv-events/<date-time>
@@ -85,6 +88,7 @@ BUILD=$ROOT/build/release
 NO_BUILD=0
 RESULTS=""
 SUMMARY_ONLY=0
+ROUNDS=1
 PY=$ROOT/scripts/bench_kv_events.py
 
 MOCK_HOLD=${MOCK_HOLD:-on}
@@ -214,7 +218,7 @@ run_one() {
     local routers=(r1) args=() run_pids=() ports=() cap=$((KV * 16 * 4 / 256)) i rc=0
     mkdir -p "$run" "$out"
     rm -rf "${out:?}"/*
-    case $setup in
+    case $setup in # precise.rK, approximate.rK: further rounds (--rounds)
     precise*) args=(--policy cache-aware --tokenizer engine --prefix-capacity-blocks "$cap") ;;
     approximate*) args=(--policy cache-aware --tokenizer none --prefix-capacity-blocks "$cap") ;;
     round-robin) args=(--policy round-robin) ;;
@@ -355,6 +359,15 @@ run_all() {
         workload "$w"
         bench_workload_head "$w"
         bench_run_setups "$w"
+        for r in $(seq 2 "$ROUNDS"); do
+            for s in precise approximate; do
+                case ,$SETUPS, in *,$s,*) ;; *) continue ;; esac
+                run_one "$w" "$s.r$r" || {
+                    ERRORS=$((ERRORS + 1))
+                    echo "  $w/$s.r$r: ERROR: $(tail -n1 "$RESULTS/runs.tsv" | cut -f4)" >&2
+                }
+            done
+        done
     done
 }
 

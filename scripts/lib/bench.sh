@@ -19,9 +19,10 @@ die() {
 usage() { sed -n '2,/^set -euo/p' "$0" | sed -e '$d' -e 's/^# \{0,1\}//'; }
 
 # bench_args ARGS...: the workload benchmarks' command line (--workloads LIST --setups LIST
-# --quick --build-dir DIR --no-build --results DIR --summary-only --help) into WORKLOADS SETUPS
-# QUICK BUILD NO_BUILD RESULTS SUMMARY_ONLY, which the caller has set to its defaults. Prints
-# the usage and exits 0 on --help, 2 on an unknown option.
+# --quick --build-dir DIR --no-build --results DIR --summary-only --help, and --rounds N for a
+# caller that has set ROUNDS) into WORKLOADS SETUPS QUICK BUILD NO_BUILD RESULTS SUMMARY_ONLY
+# ROUNDS, which the caller has set to its defaults. Prints the usage and exits 0 on --help, 2 on
+# an unknown option.
 bench_args() {
     while [ $# -gt 0 ]; do
         case $1 in
@@ -32,6 +33,12 @@ bench_args() {
         --no-build) NO_BUILD=1; shift ;;
         --results) RESULTS=${2:?}; shift 2 ;;
         --summary-only) SUMMARY_ONLY=1; shift ;;
+        --rounds)
+            [ -n "${ROUNDS+set}" ] || { usage >&2; exit 2; }
+            case ${2:-} in '' | *[!0-9]* | 0) die "--rounds wants a positive integer" ;; esac
+            ROUNDS=$2
+            shift 2
+            ;;
         -h | --help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
         esac
