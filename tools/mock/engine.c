@@ -376,12 +376,11 @@ static void cache_output(struct mock_engine *e, struct mock_job *j)
         mock_kvcache_take(e->cache, full - from - j->nheld);
         j->nheld = full - from;
     }
-    if (full > 4) {
-        uint64_t *h = xmalloc(full * sizeof(*h));
-        memcpy(h, j->hashes, from * sizeof(*h));
-        if (j->hashes != j->inline_hashes)
-            free(j->hashes);
-        j->hashes = h;
+    if (j->hashes != j->inline_hashes) {
+        j->hashes = xrealloc(j->hashes, full * sizeof(*j->hashes));
+    } else if (full > MOCK_JOB_INLINE_HASHES) {
+        j->hashes = xmalloc(full * sizeof(*j->hashes));
+        memcpy(j->hashes, j->inline_hashes, from * sizeof(*j->hashes));
     }
     /* The mock's output is a function of the prompt: its block k is named by the chain so far,
      * the prompt's partial tail and k. */
@@ -651,7 +650,7 @@ int mock_engine_submit(struct mock_engine *e, struct mock_job *j, const char *te
     j->npinned = j->nheld = 0;
     j->prompt_tokens = mock_prompt_tokens(len, e->p.chars_per_token);
     j->submit_ms = mock_engine_now_ms();
-    j->hashes = n <= 4 ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
+    j->hashes = n <= MOCK_JOB_INLINE_HASHES ? j->inline_hashes : xmalloc(n * sizeof(*j->hashes));
     j->nhashes = mock_kvcache_block_hashes(text, len, e->block_chars, j->seed, j->hashes, n);
     if (is_holding(e))
         j->tail_hash = hash64(text + n * e->block_chars, len - n * e->block_chars,

@@ -45,6 +45,9 @@
 struct mock_engine;
 struct mock_job;
 
+/* Block hashes a job keeps without an allocation (short prompts). */
+#define MOCK_JOB_INLINE_HASHES 4
+
 enum mock_cache_type {
     MOCK_CACHE_PAGED,  /* one LRU pool of kv_blocks blocks shared by all (tools/mock/kvcache) */
     MOCK_CACHE_STATIC, /* max_batch slots of max_cache_len tokens (tools/mock/slotcache) */
@@ -110,7 +113,7 @@ struct mock_job {
     uint64_t tail_hash; /* hold_running: the prompt's partial last block, chained */
     size_t nhashes;
     size_t npinned, nheld; /* hold_running: hashes[0..npinned) pinned; anonymous blocks */
-    uint64_t inline_hashes[4];
+    uint64_t inline_hashes[MOCK_JOB_INLINE_HASHES];
     uint32_t *tokens; /* ids of the full blocks' tokens, only with a KV observer */
 };
 
