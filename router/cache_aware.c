@@ -1,4 +1,5 @@
-/* Estimated-TTFT choice. Depends on router/services, router/prefix_index, common/hash. */
+/* Estimated-TTFT choice. Depends on router/services, router/prefix_index, router/kv_index,
+ * common/hash. */
 #include "cache_aware.h"
 
 #include <math.h>
@@ -7,7 +8,6 @@
 #include <stdlib.h>
 
 #include "hash.h"
-#include "kv_events.h"
 #include "kv_index.h"
 #include "prefix_index.h"
 #include "services.h"
@@ -22,6 +22,9 @@
 #define IN_FLIGHT_COST_S 1e-4
 /* Seconds over which an unrefreshed extra wait fades by a factor e. */
 #define EXTRA_WAIT_FADE_S 2.0
+/* Utilisation beyond which a move's added prefill counts no more (u / (1 - u) = 4 times
+ * itself): closer to saturation the queues' own estimates say more than the formula. */
+#define UTILISATION_MAX 0.8
 
 double rt_cache_aware_uncached(const struct rt_ca_params *p, size_t text_bytes, uint32_t depth)
 {
@@ -53,6 +56,33 @@ double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_c
     if (inst->extra_wait_s > 0 && now_s >= inst->extra_wait_at)
         est += inst->extra_wait_s * exp(-(now_s - inst->extra_wait_at) / EXTRA_WAIT_FADE_S);
     return est + IN_FLIGHT_COST_S * inst->in_flight;
+}
+
+void rt_cache_aware_note_work(struct rt_instance *inst, double tokens, double now_s)
+{
+    double dt = now_s - inst->work_at;
+
+    if (dt > 0)
+        inst->work_sent *= exp(-dt / RT_WORK_DECAY_S);
+    inst->work_sent += tokens;
+    inst->work_at = now_s > inst->work_at ? now_s : inst->work_at;
+}
+
+/* Prefill sent to the candidates lately over what they can do: their utilisation, at most
+ * UTILISATION_MAX. */
+static double utilisation(struct rt_instance *const *cands, size_t n, double default_rate,
+                          double now_s)
+{
+    double work = 0, rate = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        const struct rt_instance *c = cands[i];
+        double dt = now_s - c->work_at;
+        work += c->work_sent * (dt > 0 ? exp(-dt / RT_WORK_DECAY_S) : 1.0) / RT_WORK_DECAY_S;
+        rate += c->prefill_rate > 0 ? c->prefill_rate : default_rate;
+    }
+    double u = rate > 0 ? work / rate : 0;
+    return u < UTILISATION_MAX ? u : UTILISATION_MAX;
 }
 
 static uint64_t score(const struct rt_instance *inst, uint64_t key)
@@ -157,6 +187,23 @@ static size_t roomier(const struct rt_prefix_index *idx, struct rt_instance *con
     return b > a + nblocks ? second : first;
 }
 
+/* True when every candidate's engine says (KV events) it holds none of the prompt while this
+ * router's approximate index remembers sending some of it somewhere: the prefix was placed once
+ * and has been evicted everywhere since. Its old home is worth no more than any other instance,
+ * and any choice writes the whole prompt into one cache, so nothing is copied twice. */
+static bool evicted_everywhere(const struct rt_ca_request *r, const unsigned *exact_bs,
+                               const uint32_t *depth, size_t n)
+{
+    bool seen = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (exact_bs[i] == 0)
+            return false;
+        seen = seen || depth[i] > 0;
+    }
+    return seen && r->ntokens > 0;
+}
+
 void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_params *p,
                            const struct rt_ca_request *r, struct rt_instance *const *cands,
                            size_t n, struct rt_ca_choice *out)
@@ -184,8 +231,8 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     for (size_t i = 0; i < n; i++) {
         exact_bs[i] = 0;
         double h = -1;
-        if (r->tokens != NULL && r->kv != NULL)
-            h = kv_match_held(&km, rt_kv_events_find(r->kv, cands[i]->name), &exact_bs[i]);
+        if (r->tokens != NULL && r->kv_find != NULL)
+            h = kv_match_held(&km, r->kv_find(r->kv_ctx, cands[i]->name), &exact_bs[i]);
         if (h >= 0) {
             /* What its queue will have computed by the time this prompt's prefill starts,
              * which no event tells yet. */
@@ -264,6 +311,7 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
      * and a miss, so a near tie must not move it. */
     size_t pref = n;
     bool hot = r->share * (double)n > 1.0;
+    bool evicted = max_held <= 0 && evicted_everywhere(r, exact_bs, depth, n);
     if (max_held > 0) {
         /* Among the instances holding about the longest prefix (a block or an eighth of it short,
          * e.g. a tail evicted from one copy): for a prefix taking more than one instance's share
@@ -273,15 +321,21 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
         double block = (double)p->block_chars / bpt;
         double near = max_held / 8 > block ? max_held / 8 : block;
         uint64_t pref_score = 0;
+        /* Where the prompt holds only a short shared head (a system prompt whose conversation
+         * was evicted), most of it is written afresh wherever it goes: the least busy holder
+         * is then its new home, as for a hot prefix. */
+        bool by_load = hot || max_held < prompt / 2;
         for (size_t i = 0; i < n; i++) {
             if (held[i] + near < max_held || held[i] <= 0)
                 continue;
             uint64_t sc = score(cands[i], owner_key);
-            if (pref == n || (hot ? est[i] < est[pref] : sc > pref_score)) {
+            if (pref == n || (by_load ? est[i] < est[pref] : sc > pref_score)) {
                 pref = i;
                 pref_score = sc;
             }
         }
+    } else if (evicted) {
+        pref = best;
     } else if (session < n) {
         pref = session;
     } else {
@@ -294,7 +348,16 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
         const struct rt_instance *b = cands[best];
         double rate = b->prefill_rate > 0 ? b->prefill_rate : p->default_rate;
         double whole = prompt / rate;
-        if (est[pref] <= est[best] + p->cold_slack * whole + TIE_S)
+        double extra = 0;
+        if (!hot && held[pref] > held[best]) {
+            /* Moving adds the prefill the preferred instance would have skipped: work every
+             * later request queues behind. Near idle it is free; as the instances fill up it
+             * costs u / (1 - u) times itself (a queue's marginal delay). A hot prefix is exempt:
+             * its second copy pays for itself. */
+            double u = utilisation(cands, n, p->default_rate, r->now_s);
+            extra = (held[pref] - held[best]) / rate * u / (1 - u);
+        }
+        if (est[pref] <= est[best] + p->cold_slack * whole + extra + TIE_S)
             choice = pref;
     }
 
@@ -312,7 +375,7 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
     else if (held[choice] > 0)
         out->reason = "prefix";
     else
-        out->reason = session < n ? "session" : "cold-owner";
+        out->reason = evicted ? "evicted" : session < n ? "session" : "cold-owner";
 
     if (n > STACK_CANDS) {
         free(ids);

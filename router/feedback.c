@@ -150,6 +150,7 @@ void rt_feedback_sent(struct rt_feedback *fb, struct rt_router *rt, struct rt_in
     fb->pending_before = inst->pending_prefill;
     fb->rate_at_send = inst->prefill_rate > 0 ? inst->prefill_rate : fb->ca.default_rate;
     inst->pending_prefill += fb->pending_tokens;
+    rt_cache_aware_note_work(inst, fb->pending_tokens, fb->car.now_s);
     inst->pending_requests++;
     fb->chain =
         (struct rt_pending_chain){fb->car.blocks, fb->car.nblocks, NULL, inst->pending_chains};
@@ -320,6 +321,12 @@ void rt_feedback_done(struct rt_feedback *fb, struct rt_router *rt, int status, 
         learn_rate(fb);
 }
 
+/* rt_ca_kv_find over the router's subscriptions. */
+static const struct rt_kv_inst *kv_view(const void *ctx, const char *name)
+{
+    return rt_kv_events_find(ctx, name);
+}
+
 void rt_feedback_set_tokens(struct rt_feedback *fb, struct rt_router *rt, const uint32_t *ids,
                             size_t n)
 {
@@ -333,7 +340,8 @@ void rt_feedback_set_tokens(struct rt_feedback *fb, struct rt_router *rt, const 
     fb->ntokens = n;
     fb->car.tokens = fb->tokens;
     fb->car.ntokens = n;
-    fb->car.kv = rt->kv_events;
+    fb->car.kv_find = kv_view;
+    fb->car.kv_ctx = rt->kv_events;
 }
 
 void rt_feedback_free(struct rt_feedback *fb)

@@ -94,6 +94,8 @@ struct rt_instance {
     double mean_uncached; /* tokens a request prefills here, moving average */
     double extra_wait_s;  /* time to first token beyond the prefill estimate, moving average */
     double extra_wait_at; /* wall clock of its last sample */
+    double work_sent;     /* uncached tokens sent here, decayed (time constant RT_WORK_DECAY_S) */
+    double work_at;       /* wall clock work_sent is as of */
     uint64_t rate_samples;
     uint64_t predicted_cached;  /* tokens the index promised, for requests with usage back */
     uint64_t actual_cached;     /* tokens the engine reported cached for the same requests */

@@ -231,8 +231,9 @@ def route_reasons(path, skip=0, limit=None):
     for line in lines[skip:limit]:
         m = re.search(r'route="([^"]*)"', line)
         words = m.group(1).split() if m else ["-"]
-        reason = next((w for w in words[1:] if w in ("prefix", "cold-owner", "spill", "session",
-                                                      "key-hash", "round-robin")), words[-1])
+        reason = next((w for w in words[1:] if w in ("prefix", "cold-owner", "evicted", "spill",
+                                                      "session", "key-hash", "round-robin")),
+                      words[-1])
         if words[0] == "round-robin":
             reason = "round-robin"
         if words[-1] == "exact":

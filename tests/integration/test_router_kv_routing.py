@@ -3,8 +3,9 @@ infini-mock instances publish KV events, the router subscribes and, with --token
 asks an instance's /tokenize for the prompt's tokens and matches them against each instance's
 events. A prompt goes to the instance whose engine holds it (even when this router never saw
 it), evicted blocks stop attracting traffic as soon as the event arrives, an eviction after
-the decision is a false hit but not a stale one, a restarted engine counts as empty, two router replicas fed the same events choose alike, and with
---tokenizer none the events still age the approximate index."""
+the decision is a false hit but not a stale one, a prompt evicted everywhere is placed afresh on
+the least busy instance, a restarted engine counts as empty, two router replicas fed the same
+events choose alike, and with --tokenizer none the events still age the approximate index."""
 import json
 import os
 import threading
@@ -148,6 +149,50 @@ class KvRouting(svclib.ProcTestCase):
                           timeout=10, what="the false hit is counted")
         self.assertEqual(routerlib.metric(router.port, "infini_router_kv_stale_false_hits_total",
                                           labels), 0)
+
+    def test_a_prompt_evicted_everywhere_is_placed_afresh(self):
+        # The router placed a prompt; the engine then evicted all of it for traffic the router
+        # never saw. The approximate index still believes that engine holds it; the events say
+        # no engine does, so its old home is worth no more than any other instance and the least
+        # busy one takes it, where the guess alone would send it back home.
+        static = self.start_mocks(2, kv_blocks=100)
+        router = self.start_router(static)
+        p = routerlib.filler(21, 4096)  # 64 blocks
+        home, route = self.routed(router, p)
+        self.assertIn("cold-owner", route)
+        m = next(x for x in self.mocks if x.name == home)
+        svclib.wait_until(lambda: self.blocks(router, m) >= 60, timeout=15,
+                          what="the router sees the prompt's blocks")
+        labels = {"instance": home}
+        before = routerlib.metric(router.port, "infini_router_kv_event_batches_total", labels)
+        for seed in (22, 23):  # 2 x 64 new blocks in a 100-block cache: the oldest 128 go
+            self.direct(m, routerlib.filler(seed, 4096))
+        svclib.wait_until(lambda: routerlib.metric(router.port,
+                                                   "infini_router_kv_event_batches_total",
+                                                   labels) >= before + 2,
+                          timeout=15, what="the evictions' events arrive")
+        self.assertGreater(routerlib.metric(router.port, "infini_router_prefix_index_blocks",
+                                            labels), 0)  # the guess still has it there
+        # Home is a little busy (a request of ours decoding there, on the prompt it holds last):
+        # the other instance is the best.
+        errors = []
+
+        def long_request():
+            r = routerlib.chat(router.port, model="m", content=routerlib.filler(23, 4096) + " ok",
+                               max_tokens=2000, timeout=30)
+            if r.status != 200 or r.headers["x-infini-instance"] != home:
+                errors.append((r.status, r.headers.get("x-infini-instance")))
+
+        t = threading.Thread(target=long_request)
+        t.start()
+        svclib.wait_until(lambda: routerlib.metric(router.port, "infini_router_instance_in_flight",
+                                                   labels) == 1,
+                          timeout=10, what="the long request is under way")
+        inst, route = self.routed(router, p + " again")
+        t.join(30)
+        self.assertEqual(errors, [])
+        self.assertRegex(route, r"^cache-aware evicted 0/\d+ est=\d+ms exact$")
+        self.assertNotEqual(inst, home)
 
     def test_restarted_engine_is_empty(self):
         static = self.start_mocks(2)

@@ -1,8 +1,10 @@
 /* Unit tests for router/cache_aware on hand-built instance states: a prompt goes where its prefix
  * is held; a loaded holder loses to an idle instance once its queue costs more than the prefill
- * the other would redo, and keeps it before; a cold prompt goes to its rendezvous owner, the same
- * one whatever order the candidates come in and whatever order two indexes were fed; sessions
- * are sticky but soft; engine-reported queues count. Also router/session. */
+ * the other would redo, and keeps it before, all the longer as the instances fill up; a cold
+ * prompt goes to its rendezvous owner, the same one whatever order the candidates come in and
+ * whatever order two indexes were fed, unless the KV events say it was evicted everywhere; a
+ * short shared head goes to its least busy holder; sessions are sticky but soft;
+ * engine-reported queues count. Also router/session. */
 #include "cache_aware.h"
 
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 #include "demand.h"
 #include "harness.h"
 #include "hash.h"
+#include "kv_index.h"
 #include "prefix_index.h"
 #include "services.h"
 #include "session.h"
@@ -314,10 +317,132 @@ TEST(demand_share_tells_hot_from_cold)
     rt_demand_free(d);
 }
 
+/* KV event views by instance name, for rt_ca_request.kv_find. */
+struct views {
+    const char *names[2];
+    const struct rt_kv_inst *k[2];
+};
+
+static const struct rt_kv_inst *find_view(const void *ctx, const char *name)
+{
+    const struct views *v = ctx;
+
+    for (size_t i = 0; i < 2; i++)
+        if (strcmp(v->names[i], name) == 0)
+            return v->k[i];
+    return NULL;
+}
+
+TEST(a_prefix_evicted_everywhere_goes_to_the_least_busy)
+{
+    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
+    struct rt_instance *a = inst_new(x, "a"), *b = inst_new(x, "b"), *c[2] = {a, b};
+    struct rt_kv_index *kx = rt_kv_index_new(1 << 20);
+    struct views v = {{"a", "b"}, {rt_kv_index_inst_new(kx, 16), rt_kv_index_inst_new(kx, 16)}};
+    uint64_t h[16];
+    uint32_t tok[(16 * BC + 100) / 4];
+    struct rt_ca_choice ch;
+
+    chain(9, 16, h);
+    for (size_t i = 0; i < sizeof(tok) / sizeof(tok[0]); i++)
+        tok[i] = (uint32_t)i + 1;
+    struct rt_ca_request r = req(h, 16);
+    r.tokens = tok;
+    r.ntokens = sizeof(tok) / sizeof(tok[0]);
+    r.kv_find = find_view;
+    r.kv_ctx = &v;
+    /* Never sent anywhere: its cold owner keeps it while only a little busier (the slack). */
+    size_t owner = choose(x, &r, c, 2, &ch);
+    ASSERT_STR_EQ(ch.reason, "cold-owner");
+    ASSERT_TRUE(ch.exact);
+    c[owner]->pending_prefill = 0.4 * (double)r.ntokens;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), owner);
+    /* Sent there once (the approximate index remembers) and evicted since (no engine holds a
+     * block of it): the old home is worth nothing more, the least busy takes it. */
+    rt_prefix_index_insert(x, c[owner]->prefix_member, h, 16);
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1 - owner);
+    ASSERT_STR_EQ(ch.reason, "evicted");
+    /* Without the events' word the approximate index still believes the owner holds it. */
+    r.kv_find = NULL;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), owner);
+    ASSERT_STR_EQ(ch.reason, "prefix");
+    rt_kv_index_free(kx);
+    free_all(x, c, 2);
+}
+
+TEST(a_move_costs_more_as_the_instances_fill)
+{
+    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
+    struct rt_instance *a = inst_new(x, "a"), *b = inst_new(x, "b"), *c[2] = {a, b};
+    uint64_t h[40];
+    struct rt_ca_choice ch;
+
+    chain(3, 40, h);
+    rt_prefix_index_insert(x, a->prefix_member, h, 40);
+    struct rt_ca_request r = req(h, 40);
+    r.now_s = 100;
+    double full = (40.0 * BC + 100) / 4, own = 100.0 / 4, held = 40.0 * BC / 4;
+    double spills = full - own + 0.5 * full + 50; /* a's queue when idle instances spill */
+    a->pending_prefill = spills;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
+    ASSERT_STR_EQ(ch.reason, "spill");
+    /* Both were sent 80% of what they can prefill lately: moving would add the held prefix's
+     * prefill to busy instances, where it counts 0.8 / 0.2 = 4 times. a keeps it... */
+    rt_cache_aware_note_work(a, 0.8 * 10000 * RT_WORK_DECAY_S, 100);
+    rt_cache_aware_note_work(b, 0.8 * 10000 * RT_WORK_DECAY_S, 100);
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 0);
+    ASSERT_STR_EQ(ch.reason, "prefix");
+    /* ... until its queue is longer by those 4 prefills too. */
+    a->pending_prefill = spills + 4 * held;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
+    /* The load fades (RT_WORK_DECAY_S): much later the plain rule is back. */
+    a->pending_prefill = spills;
+    r.now_s = 100 + 20 * RT_WORK_DECAY_S;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
+    /* A hot prefix is exempt even under load: its second copy pays for itself. */
+    r.now_s = 100;
+    r.share = 0.9;
+    ASSERT_EQ(choose(x, &r, c, 2, &ch), 1);
+    free_all(x, c, 2);
+}
+
+TEST(a_short_shared_head_goes_to_its_least_busy_holder)
+{
+    struct rt_prefix_index *x = rt_prefix_index_new(1 << 20);
+    struct rt_instance *a = inst_new(x, "a"), *b = inst_new(x, "b"), *e = inst_new(x, "e");
+    struct rt_instance *c[3] = {a, b, e};
+    uint64_t h[40];
+    struct rt_ca_choice ch;
+
+    /* a and b hold the first 4 blocks of a 40-block prompt (a system prompt): whichever gets
+     * it writes the other 36 afresh, so the less busy one does, however little. */
+    chain(4, 40, h);
+    rt_prefix_index_insert(x, a->prefix_member, h, 4);
+    rt_prefix_index_insert(x, b->prefix_member, h, 4);
+    struct rt_ca_request r = req(h, 40);
+    size_t first = choose(x, &r, c, 3, &ch);
+    ASSERT_TRUE(first < 2);
+    ASSERT_STR_EQ(ch.reason, "prefix");
+    c[first]->pending_prefill = 100;
+    ASSERT_EQ(choose(x, &r, c, 3, &ch), 1 - first);
+    ASSERT_STR_EQ(ch.reason, "prefix");
+    /* Both holding most of it: one stable home (the rendezvous owner), even a little busier. */
+    rt_prefix_index_insert(x, a->prefix_member, h, 36);
+    rt_prefix_index_insert(x, b->prefix_member, h, 36);
+    c[first]->pending_prefill = 0;
+    size_t home = choose(x, &r, c, 3, &ch);
+    c[home]->pending_prefill = 100;
+    ASSERT_EQ(choose(x, &r, c, 3, &ch), home);
+    free_all(x, c, 3);
+}
+
 HARNESS_MAIN(CASE(prompt_goes_to_the_holder),
              CASE(loaded_holder_loses_once_its_queue_costs_clearly_more_than_the_prefill),
              CASE(cold_prompt_goes_to_its_rendezvous_owner_in_any_order),
              CASE(two_indexes_fed_in_different_orders_agree),
              CASE(busy_owner_of_a_cold_prompt_is_passed_over), CASE(session_is_sticky_but_soft),
              CASE(engine_queue_from_other_routers_counts), CASE(sessions_expire_and_stay_bounded),
-             CASE(demand_share_tells_hot_from_cold))
+             CASE(demand_share_tells_hot_from_cold),
+             CASE(a_prefix_evicted_everywhere_goes_to_the_least_busy),
+             CASE(a_move_costs_more_as_the_instances_fill),
+             CASE(a_short_shared_head_goes_to_its_least_busy_holder))
