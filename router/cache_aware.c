@@ -68,6 +68,13 @@ void rt_cache_aware_note_work(struct rt_instance *inst, double tokens, double no
     inst->work_at = now_s > inst->work_at ? now_s : inst->work_at;
 }
 
+double rt_cache_aware_work_rate(const struct rt_instance *inst, double now_s)
+{
+    double dt = now_s - inst->work_at;
+
+    return inst->work_sent * (dt > 0 ? exp(-dt / RT_WORK_DECAY_S) : 1.0) / RT_WORK_DECAY_S;
+}
+
 /* Prefill sent to the candidates lately over what they can do: their utilisation, at most
  * UTILISATION_MAX. */
 static double utilisation(struct rt_instance *const *cands, size_t n, double default_rate,
@@ -76,10 +83,8 @@ static double utilisation(struct rt_instance *const *cands, size_t n, double def
     double work = 0, rate = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const struct rt_instance *c = cands[i];
-        double dt = now_s - c->work_at;
-        work += c->work_sent * (dt > 0 ? exp(-dt / RT_WORK_DECAY_S) : 1.0) / RT_WORK_DECAY_S;
-        rate += c->prefill_rate > 0 ? c->prefill_rate : default_rate;
+        work += rt_cache_aware_work_rate(cands[i], now_s);
+        rate += cands[i]->prefill_rate > 0 ? cands[i]->prefill_rate : default_rate;
     }
     double u = rate > 0 ? work / rate : 0;
     return u < UTILISATION_MAX ? u : UTILISATION_MAX;

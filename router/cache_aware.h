@@ -96,6 +96,9 @@ double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_c
 
 /* Records `tokens` of prefill sent to `inst` at `now_s` (wall clock). */
 void rt_cache_aware_note_work(struct rt_instance *inst, double tokens, double now_s);
+/* The prefill sent to `inst` lately, in tokens/s as of `now_s`: what it was sent over the last
+ * RT_WORK_DECAY_S or so. Over its prefill rate, how busy it has been kept. */
+double rt_cache_aware_work_rate(const struct rt_instance *inst, double now_s);
 
 /* The tokens a prompt of `text_bytes` leaves to prefill on an instance holding `depth` blocks. */
 double rt_cache_aware_uncached(const struct rt_ca_params *p, size_t text_bytes, uint32_t depth);

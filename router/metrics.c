@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "cache_aware.h"
 #include "hash.h"
 #include "kv_events.h"
 #include "loop_lag.h"
@@ -14,6 +15,7 @@
 #include "prom.h"
 #include "router.h"
 #include "services.h"
+#include "wallclock.h"
 #include "xalloc.h"
 
 /* One labelled series of infini_router_requests_total. Requests find their series through a
@@ -332,6 +334,10 @@ static double get_pending(const struct rt_instance *i)
 {
     return i->pending_prefill;
 }
+static double get_sent(const struct rt_instance *i)
+{
+    return rt_cache_aware_work_rate(i, wallclock_now());
+}
 static double get_predicted(const struct rt_instance *i)
 {
     return (double)i->predicted_cached;
@@ -363,6 +369,10 @@ static void write_cache_aware(const struct rt_router *rt, struct buf *out)
     per_instance(out, all, n, "infini_router_pending_prefill_tokens", "gauge",
                  "Estimated prompt tokens sent to the instance whose first token is not back.",
                  get_pending);
+    per_instance(out, all, n, "infini_router_prefill_sent_tokens_per_second", "gauge",
+                 "Prompt tokens sent to the instance to prefill, per second over the last ~5 s "
+                 "(over its prefill rate: how busy the cache-aware policy judges it).",
+                 get_sent);
     per_instance(out, all, n, "infini_router_prefix_predicted_cached_tokens_total", "counter",
                  "Cached prompt tokens the prefix index predicted, for responses with usage.",
                  get_predicted);

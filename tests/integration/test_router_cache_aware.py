@@ -61,6 +61,11 @@ class CacheAware(svclib.ProcTestCase):
                                       {"instance": m.name}) for m in self.mocks)
         self.assertGreater(predicted, 0)
         self.assertLessEqual(abs(actual - predicted), 0.1 * predicted)
+        # The recent prefill each instance was sent: both got the cold rounds' prompts.
+        for m in self.mocks:
+            self.assertGreater(routerlib.metric(self.router.port,
+                                                "infini_router_prefill_sent_tokens_per_second",
+                                                {"instance": m.name}), 0)
 
     def test_hot_prefix_spreads_under_load_and_comes_back(self):
         # Prefill 2,000 tokens/s: the 8 KB prefix is 1 s of work, each 2 KB tail 0.25 s.
