@@ -58,21 +58,23 @@ double rt_cache_aware_estimate(const struct rt_instance *inst, const struct rt_c
     return est + IN_FLIGHT_COST_S * inst->in_flight;
 }
 
-void rt_cache_aware_note_work(struct rt_instance *inst, double tokens, double now_s)
+/* The instance's decayed work as of `now_s` (a clock gone back decays nothing). */
+static double work_now(const struct rt_instance *inst, double now_s)
 {
     double dt = now_s - inst->work_at;
 
-    if (dt > 0)
-        inst->work_sent *= exp(-dt / RT_WORK_DECAY_S);
-    inst->work_sent += tokens;
+    return dt > 0 ? inst->work_sent * exp(-dt / RT_WORK_DECAY_S) : inst->work_sent;
+}
+
+void rt_cache_aware_note_work(struct rt_instance *inst, double tokens, double now_s)
+{
+    inst->work_sent = work_now(inst, now_s) + tokens;
     inst->work_at = now_s > inst->work_at ? now_s : inst->work_at;
 }
 
 double rt_cache_aware_work_rate(const struct rt_instance *inst, double now_s)
 {
-    double dt = now_s - inst->work_at;
-
-    return inst->work_sent * (dt > 0 ? exp(-dt / RT_WORK_DECAY_S) : 1.0) / RT_WORK_DECAY_S;
+    return work_now(inst, now_s) / RT_WORK_DECAY_S;
 }
 
 /* Prefill sent to the candidates lately over what they can do: their utilisation, at most
@@ -196,8 +198,7 @@ static size_t roomier(const struct rt_prefix_index *idx, struct rt_instance *con
  * router's approximate index remembers sending some of it somewhere: the prefix was placed once
  * and has been evicted everywhere since. Its old home is worth no more than any other instance,
  * and any choice writes the whole prompt into one cache, so nothing is copied twice. */
-static bool evicted_everywhere(const struct rt_ca_request *r, const unsigned *exact_bs,
-                               const uint32_t *depth, size_t n)
+static bool evicted_everywhere(const unsigned *exact_bs, const uint32_t *depth, size_t n)
 {
     bool seen = false;
 
@@ -206,7 +207,7 @@ static bool evicted_everywhere(const struct rt_ca_request *r, const unsigned *ex
             return false;
         seen = seen || depth[i] > 0;
     }
-    return seen && r->ntokens > 0;
+    return seen;
 }
 
 void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_params *p,
@@ -316,7 +317,7 @@ void rt_cache_aware_choose(struct rt_prefix_index *idx, const struct rt_ca_param
      * and a miss, so a near tie must not move it. */
     size_t pref = n;
     bool hot = r->share * (double)n > 1.0;
-    bool evicted = max_held <= 0 && evicted_everywhere(r, exact_bs, depth, n);
+    bool evicted = max_held <= 0 && evicted_everywhere(exact_bs, depth, n);
     if (max_held > 0) {
         /* Among the instances holding about the longest prefix (a block or an eighth of it short,
          * e.g. a tail evicted from one copy): for a prefix taking more than one instance's share
