@@ -17,11 +17,11 @@
 # set, the four together less than all of it; the mocks prefill 8000 tokens/s, decode 5 ms/token,
 # batch 16, 4 bytes a token, 16-token blocks, --hold-running on):
 #   conversations  infini-bench conversations: 48 conversations x 8 turns (2 KB messages and
-#                  replies, 256 B follow-ups), 12 req/s, 256 output tokens, 4 instances x 2400
-#                  blocks
+#                  replies, 256 B follow-ups), 12 req/s, 512 output tokens (the replies'
+#                  length), 4 instances x 2400 blocks
 #   trace          a replayed Mooncake-format trace (`infini-bench gen --kind trace`): 64
 #                  conversations x 6 turns under 16 system prompts of 1024 tokens, 12 req/s,
-#                  its output lengths capped at 256, 4 instances x 3000 blocks
+#                  its own output lengths (512 tokens), 4 instances x 3000 blocks
 #   lag            one mock with a 512-block cache answering short distinct prompts (256 B, 1
 #                  output token) at ~6000 req/s, each publishing a BlockStored and a BlockRemoved:
 #                  >= 10,000 events/s. First straight to the mock while the router only
@@ -110,18 +110,20 @@ workload() {
     conversations)
         c=$(pick 24 48) t=$(pick 6 8)
         NINST=4 KV=$(pick 900 2400)
-        SERVE_ARGS=(--request-rate 12 --max-tokens 256)
-        HALF_ARGS=(--request-rate 6 --max-tokens 256)
-        DESC="$c conversations x $t turns (2 KB messages and replies, 256 B follow-ups), 12/s, 4 instances x $KV blocks"
+        # Replies as long as the dataset's (2 KB = 512 tokens): the decode blocks running
+        # requests hold are the part of the pool no router's own history can see.
+        SERVE_ARGS=(--request-rate 12 --max-tokens 512)
+        HALF_ARGS=(--request-rate 6 --max-tokens 512)
+        DESC="$c conversations x $t turns (2 KB messages and replies, 256 B follow-ups), 12/s, 512 output tokens, 4 instances x $KV blocks"
         gen_once "$DATASET" --kind conversations --num-conversations "$c" \
             --messages-per-conv "$t" --context-len 2048 --new-msg-len 256
         ;;
     trace)
         c=$(pick 32 64) t=$(pick 5 6)
         NINST=4 KV=$(pick 1200 3000) KIND=trace
-        SERVE_ARGS=(--max-output-tokens 256)
-        HALF_ARGS=(--max-output-tokens 256)
-        DESC="Mooncake-format trace: $c conversations x $t turns under 16 system prompts of 1024 tokens, 12/s, 4 instances x $KV blocks"
+        SERVE_ARGS=() # the trace's own output lengths (512 tokens), as a replay should
+        HALF_ARGS=()
+        DESC="Mooncake-format trace: $c conversations x $t turns under 16 system prompts of 1024 tokens, 12/s, its 512 output tokens, 4 instances x $KV blocks"
         gen_once "$DATASET" --kind trace --num-conversations "$c" --messages-per-conv "$t" \
             --num-prefixes 16 --prefix-len 4096 --context-len 2048 --new-msg-len 512 \
             --request-rate 12
