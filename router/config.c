@@ -78,9 +78,9 @@ static const struct cli_opt rt_options[] = {
         "cache-aware: seconds a session remembers its instance", 1, 31536000),
     OPT("session-max", CLI_INT, session_max, "100000", NULL,
         "cache-aware: sessions remembered at most", 16, 100000000),
-    OPT("tokenizer", CLI_STR, tokenizer, "none", NULL,
-        "cache-aware: engine (ask an instance's POST /tokenize for the prompt's exact tokens and "
-        "match them against the instances' KV events) | none",
+    OPT("tokenizer", CLI_STR, tokenizer, "engine", NULL,
+        "cache-aware: engine (when some instance publishes KV events, ask one for the prompt's "
+        "exact tokens, POST /tokenize, and match them against the events) | none",
         0, 0),
     OPT("tokenizer-timeout", CLI_DOUBLE, tokenizer_timeout, "0.05", NULL,
         "seconds a /tokenize call may take before the approximate index decides", 0.001, 60),

@@ -1,11 +1,12 @@
 """Routing on the engines' own KV cache state (DESIGN.md section 4b) with the real binaries:
-infini-mock instances publish KV events, the router subscribes and, with --tokenizer engine,
-asks an instance's /tokenize for the prompt's tokens and matches them against each instance's
-events. A prompt goes to the instance whose engine holds it (even when this router never saw
-it), evicted blocks stop attracting traffic as soon as the event arrives, an eviction after
-the decision is a false hit but not a stale one, a prompt evicted everywhere is placed afresh on
-the least busy instance, a restarted engine counts as empty, two router replicas fed the same
-events choose alike, and with --tokenizer none the events still age the approximate index."""
+infini-mock instances publish KV events, the router subscribes and, with --tokenizer engine (its
+default), asks an instance's /tokenize for the prompt's tokens and matches them against each
+instance's events. A prompt goes to the instance whose engine holds it (even when this router
+never saw it), evicted blocks stop attracting traffic as soon as the event arrives, an eviction
+after the decision is a false hit but not a stale one, a prompt evicted everywhere is placed
+afresh on the least busy instance, a restarted engine counts as empty, two router replicas fed
+the same events choose alike, and with --tokenizer none the events still age the approximate
+index."""
 import json
 import os
 import threading
@@ -37,10 +38,13 @@ class KvRouting(svclib.ProcTestCase):
             json.dump({"services": items}, f)
         return path
 
-    def start_router(self, static, name="router", tokenizer="engine"):
+    def start_router(self, static, name="router", tokenizer=None):
+        """tokenizer None leaves --tokenizer out: its default, engine, is what these tests
+        exercise (and so assert), the way an operator who sets nothing gets it."""
+        flags = {} if tokenizer is None else {"tokenizer": tokenizer}
         return routerlib.start_router(self, static=static, name=name, policy="cache-aware",
-                                      tokenizer=tokenizer, tokenizer_timeout=2,
-                                      tokenizer_min_chars=64, health_interval=5)
+                                      tokenizer_timeout=2, tokenizer_min_chars=64,
+                                      health_interval=5, **flags)
 
     def blocks(self, router, mock):
         return routerlib.metric(router.port, "infini_router_kv_index_blocks",
